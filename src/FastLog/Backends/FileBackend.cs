@@ -1,0 +1,128 @@
+using FastLog.Interop;
+
+namespace FastLog.Backends;
+
+/// <summary>
+/// A regular file or a block device as the store. DISCARD punches a hole in a file (it reads back zeros)
+/// and is BLKDISCARD on a device; WRITE_ZEROES is ZERO_RANGE / BLKZEROOUT.
+/// </summary>
+public sealed unsafe class FileBackend : IBlockBackend
+{
+    private readonly int _fd;
+    private int _disposed;
+
+    private FileBackend(int fd, string path, long size, bool isBlockDevice)
+    {
+        _fd = fd;
+        Path = path;
+        Size = size;
+        IsBlockDevice = isBlockDevice;
+    }
+
+    public string Path { get; }
+    public long Size { get; }
+    public bool IsBlockDevice { get; }
+
+    /// <summary>Opens <paramref name="path"/> read-write. A regular file is used at its current size.</summary>
+    public static FileBackend Open(string path, bool direct = false)
+    {
+        int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC | (direct ? Libc.O_DIRECT : 0), 0);
+        if (fd < 0)
+            throw new IOException($"{path}: cannot open backing store: {Libc.ErrorText(Libc.Errno)}");
+        try
+        {
+            (long size, bool isBlock) = SizeOf(fd, path);
+            if (size <= 0)
+                throw new IOException($"{path}: backing store is empty; create it with a size first (e.g. truncate -s 1G {path})");
+            return new FileBackend(fd, path, size, isBlock);
+        }
+        catch
+        {
+            Libc.Close(fd);
+            throw;
+        }
+    }
+
+    internal static (long Size, bool IsBlockDevice) SizeOf(int fd, string path)
+    {
+        if (Libc.FStat(fd, out uint mode, out long size) != 0)
+            throw new IOException($"{path}: fstat failed: {Libc.ErrorText(Libc.Errno)}");
+        if ((mode & Libc.S_IFMT) != Libc.S_IFBLK)
+            return (size, false);
+        ulong bytes;
+        if (Libc.Ioctl(fd, Libc.BLKGETSIZE64, &bytes) != 0)
+            throw new IOException($"{path}: BLKGETSIZE64 failed: {Libc.ErrorText(Libc.Errno)}");
+        return ((long)bytes, true);
+    }
+
+    public int Read(long offset, Span<byte> destination)
+    {
+        fixed (byte* p = destination)
+        {
+            long done = 0;
+            while (done < destination.Length)
+            {
+                nint n = Libc.PRead(_fd, p + done, (nuint)(destination.Length - done), offset + done);
+                if (n < 0)
+                {
+                    int errno = Libc.Errno;
+                    if (errno == Libc.EINTR) continue;
+                    return -errno;
+                }
+                if (n == 0)
+                {
+                    destination[(int)done..].Clear(); // past the end of a file that shrank: zeros, as a hole reads
+                    break;
+                }
+                done += n;
+            }
+        }
+        return 0;
+    }
+
+    public int Write(long offset, ReadOnlySpan<byte> source, bool fua)
+    {
+        fixed (byte* p = source)
+        {
+            long done = 0;
+            while (done < source.Length)
+            {
+                nint n = Libc.PWrite(_fd, p + done, (nuint)(source.Length - done), offset + done);
+                if (n < 0)
+                {
+                    int errno = Libc.Errno;
+                    if (errno == Libc.EINTR) continue;
+                    return -errno;
+                }
+                done += n;
+            }
+        }
+        return fua ? Flush() : 0;
+    }
+
+    public int Flush() => Libc.FDataSync(_fd) == 0 ? 0 : -Libc.Errno;
+
+    public int Discard(long offset, long length)
+    {
+        if (!IsBlockDevice)
+            return Libc.FAllocate(_fd, Libc.FALLOC_FL_PUNCH_HOLE | Libc.FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -Libc.Errno;
+        ulong* range = stackalloc ulong[2] { (ulong)offset, (ulong)length };
+        if (Libc.Ioctl(_fd, Libc.BLKDISCARD, range) == 0)
+            return 0;
+        return WriteZeroes(offset, length); // a device that cannot discard still must not keep stale data visible
+    }
+
+    public int WriteZeroes(long offset, long length)
+    {
+        if (!IsBlockDevice)
+            return Libc.FAllocate(_fd, Libc.FALLOC_FL_ZERO_RANGE | Libc.FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -Libc.Errno;
+        ulong* range = stackalloc ulong[2] { (ulong)offset, (ulong)length };
+        return Libc.Ioctl(_fd, Libc.BLKZEROOUT, range) == 0 ? 0 : -Libc.Errno;
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            Libc.Close(_fd);
+    }
+}
