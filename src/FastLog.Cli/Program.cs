@@ -1,4 +1,10 @@
 using System.CommandLine;
+using FastLog.Cli.Commands;
 
-var root = new RootCommand("FastLog: a logged block device for crash-consistency testing (dm-log-writes v1 logs).");
+var root = new RootCommand("""
+    FastLog: a logged block device for crash-consistency testing.
+    Logs are dm-log-writes v1, so they move both ways between FastLog and the kernel's tooling.
+    """);
+foreach (Command command in Commands.All())
+    root.Subcommands.Add(command);
 return root.Parse(args).Invoke();

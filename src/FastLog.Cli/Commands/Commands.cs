@@ -1,0 +1,11 @@
+using System.CommandLine;
+
+namespace FastLog.Cli.Commands;
+
+/// <summary>Every subcommand, one file each; add yours here.</summary>
+internal static class Commands
+{
+    public static IEnumerable<Command> All() =>
+    [
+    ];
+}

@@ -1,0 +1,29 @@
+using FastLog.Backends;
+
+namespace FastLog.Frontends;
+
+/// <summary>
+/// Shows an <see cref="IBlockBackend"/> to the kernel as a block device. A frontend only translates the
+/// kernel's requests (ublk descriptors, FUSE opcodes) into backend calls and their results back; ordering,
+/// logging and durability are the backend's business, so every frontend gets them identically.
+/// </summary>
+public interface IBlockFrontend : IDisposable
+{
+    /// <summary>Creates the kernel device and starts serving; returns its path (/dev/ublkb0, /dev/loop3).</summary>
+    string Start();
+
+    /// <summary>Removes the kernel device after in-flight requests completed. Idempotent.</summary>
+    void Stop();
+
+    /// <summary>Completes when the device stopped, by <see cref="Stop"/> or because the kernel tore it down.</summary>
+    Task Completion { get; }
+}
+
+/// <summary>What every frontend takes; a frontend ignores what it cannot honour and says so in its docs.</summary>
+public sealed record FrontendOptions
+{
+    /// <summary>512 or 4096.</summary>
+    public int LogicalBlockSize { get; init; } = 512;
+    public int Queues { get; init; } = 1;
+    public int QueueDepth { get; init; } = 64;
+}
