@@ -7,5 +7,6 @@ internal static class Commands
 {
     public static IEnumerable<Command> All() =>
     [
+        UblkServeCommand.Create(),
     ];
 }
