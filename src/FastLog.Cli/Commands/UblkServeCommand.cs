@@ -1,14 +1,15 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using FastLog.Backends;
+using FastLog.Capture;
 using FastLog.Frontends;
 using FastLog.Frontends.Ublk;
 
 namespace FastLog.Cli.Commands;
 
 /// <summary>
-/// Hidden developer command: serves a backing file or device over ublk with no logging, in the foreground,
-/// until SIGINT/SIGTERM. The guest tests drive the ublk frontend through it; `fastlog capture --frontend ublk`
+/// Hidden developer command: serves a backing file or device over ublk in the foreground until SIGINT/SIGTERM,
+/// without logging or, with --log, through a <see cref="LoggingBackend"/>. The guest tests drive the ublk frontend through it; `fastlog capture --frontend ublk`
 /// is the user-facing entry point and makes the same single call, <c>new UblkFrontend(backend, options).Start()</c>.
 /// </summary>
 internal static class UblkServeCommand
@@ -16,6 +17,7 @@ internal static class UblkServeCommand
     public static Command Create()
     {
         var backing = new Option<string>("--backing") { Description = "file or block device to serve", Required = true };
+        var log = new Option<string?>("--log") { Description = "log every request to this dm-log-writes log" };
         var queues = new Option<int>("--queues") { Description = "hardware queues", DefaultValueFactory = _ => 1 };
         var depth = new Option<int>("--depth") { Description = "queue depth", DefaultValueFactory = _ => 64 };
         var blockSize = new Option<int>("--logical-block-size") { Description = "512 or 4096", DefaultValueFactory = _ => 512 };
@@ -24,11 +26,13 @@ internal static class UblkServeCommand
             Hidden = true,
         };
         command.Options.Add(backing);
+        command.Options.Add(log);
         command.Options.Add(queues);
         command.Options.Add(depth);
         command.Options.Add(blockSize);
         command.SetAction(result => Run(
             result.GetValue(backing)!,
+            result.GetValue(log),
             new FrontendOptions
             {
                 Queues = result.GetValue(queues),
@@ -38,11 +42,13 @@ internal static class UblkServeCommand
         return command;
     }
 
-    private static int Run(string backingPath, FrontendOptions options)
+    private static int Run(string backingPath, string? logPath, FrontendOptions options)
     {
         try
         {
-            using FileBackend backend = FileBackend.Open(backingPath);
+            using IBlockBackend backend = logPath is null
+                ? FileBackend.Open(backingPath)
+                : LoggingBackend.Open(backingPath, logPath, options.LogicalBlockSize);
             using var frontend = new UblkFrontend(backend, options);
             using var stop = new ManualResetEventSlim();
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
@@ -52,6 +58,11 @@ internal static class UblkServeCommand
             Console.Out.Flush();
             WaitHandle.WaitAny([stop.WaitHandle, ((IAsyncResult)frontend.Completion).AsyncWaitHandle]);
             frontend.Stop();
+            if (backend is LoggingBackend { Log.Failure: not 0 } logged)
+            {
+                Console.Error.WriteLine($"fastlog: the log failed: {logged.Log.FailureReason}");
+                return 1;
+            }
             Console.Error.WriteLine($"ublk: stopped {device} after {frontend.RequestsServed} requests");
             return 0;
 
