@@ -22,7 +22,7 @@ public sealed class UblkFioTests
             GuestResult result = UblkGuest.Run($$"""
                 job() {
                   fio --name=verify --filename=$1 --ioengine=io_uring --direct=1 --rw=randwrite --bsrange=4k-64k \
-                    --iodepth={{iodepth}} --numjobs=4 --size=6M --offset_increment=8M --fsync=1 \
+                    --iodepth={{iodepth}} --numjobs=4 --size=16M --offset_increment=16M --fsync=1 \
                     --verify=crc32c --verify_fatal=1 --group_reporting "${@:2}"
                 }
                 ublk_serve /dev/vda 4096 2 32

@@ -126,6 +126,30 @@ public sealed unsafe class UblkHostTests : IDisposable
         }
     }
 
+    [Fact]
+    public void Serving_requests_allocates_nothing_in_steady_state()
+    {
+        byte* buffer = (byte*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(65536, 4096);
+        try
+        {
+            UblksrvIoDesc write = Desc(UblkIoOp.Write, 64, 128), read = Desc(UblkIoOp.Read, 64, 128), flush = Desc(UblkIoOp.Flush, 0, 0);
+            for (int i = 0; i < 10; i++) // JIT, tiering and first-call stubs out of the way
+                UblkRequestDispatch.Serve(_backend, write, buffer, 65536);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int i = 0; i < 1000; i++)
+            {
+                Assert.Equal(65536, UblkRequestDispatch.Serve(_backend, write, buffer, 65536));
+                Assert.Equal(65536, UblkRequestDispatch.Serve(_backend, read, buffer, 65536));
+            }
+            UblkRequestDispatch.Serve(_backend, flush, buffer, 65536);
+            Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.AlignedFree(buffer);
+        }
+    }
+
     private static UblksrvIoDesc Desc(UblkIoOp op, ulong sector, uint sectors)
         => new() { OpFlags = (uint)op, StartSector = sector, NrSectors = sectors };
 
