@@ -34,9 +34,9 @@ run() { # target dev fsync qd
 }
 all() { for f in 1 32; do for q in 1 32; do run "\$1" "\$2" \$f \$q; done; done; }
 all raw /dev/vda
-ublk_serve /dev/vda 512 2 32; all no-log \$DEV; ublk_stop
+ublk_serve /dev/vda 512 2 32 --direct; all no-log \$DEV; ublk_stop
 blkdiscard /dev/vdb
-ublk_serve /dev/vda 512 2 32 --log /dev/vdb; all logging \$DEV; ublk_stop
+ublk_serve /dev/vda 512 2 32 --direct --log /dev/vdb; all logging \$DEV; ublk_stop
 blkdiscard /dev/vdb
 dmsetup create lw --table "0 \$(blockdev --getsz /dev/vda) log-writes /dev/vda /dev/vdb"; dmsetup mknodes
 all dm-lw /dev/mapper/lw

@@ -18,6 +18,10 @@ internal static class UblkServeCommand
     {
         var backing = new Option<string>("--backing") { Description = "file or block device to serve", Required = true };
         var log = new Option<string?>("--log") { Description = "log every request to this dm-log-writes log" };
+        var direct = new Option<bool>("--direct")
+        {
+            Description = "open the backing with O_DIRECT (requests are aligned to the logical block size, which must be ≥ the backing's)",
+        };
         var queues = new Option<int>("--queues") { Description = "hardware queues", DefaultValueFactory = _ => 1 };
         var depth = new Option<int>("--depth") { Description = "queue depth", DefaultValueFactory = _ => 64 };
         var blockSize = new Option<int>("--logical-block-size") { Description = "512 or 4096", DefaultValueFactory = _ => 512 };
@@ -27,12 +31,14 @@ internal static class UblkServeCommand
         };
         command.Options.Add(backing);
         command.Options.Add(log);
+        command.Options.Add(direct);
         command.Options.Add(queues);
         command.Options.Add(depth);
         command.Options.Add(blockSize);
         command.SetAction(result => Run(
             result.GetValue(backing)!,
             result.GetValue(log),
+            result.GetValue(direct),
             new FrontendOptions
             {
                 Queues = result.GetValue(queues),
@@ -42,13 +48,11 @@ internal static class UblkServeCommand
         return command;
     }
 
-    private static int Run(string backingPath, string? logPath, FrontendOptions options)
+    private static int Run(string backingPath, string? logPath, bool direct, FrontendOptions options)
     {
         try
         {
-            using IBlockBackend backend = logPath is null
-                ? FileBackend.Open(backingPath)
-                : LoggingBackend.Open(backingPath, logPath, options.LogicalBlockSize);
+            using IBlockBackend backend = OpenBackend(backingPath, logPath, direct, options.LogicalBlockSize);
             using var frontend = new UblkFrontend(backend, options);
             using var stop = new ManualResetEventSlim();
             using PosixSignalRegistration sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Cancel);
@@ -76,6 +80,23 @@ internal static class UblkServeCommand
         {
             Console.Error.WriteLine($"fastlog: {e.Message}");
             return 1;
+        }
+    }
+
+    private static IBlockBackend OpenBackend(string backingPath, string? logPath, bool direct, int logicalBlockSize)
+    {
+        FileBackend backing = FileBackend.Open(backingPath, direct);
+        if (logPath is null)
+            return backing;
+        try
+        {
+            var options = new CaptureLogOptions();
+            return new LoggingBackend(backing, CaptureLog.Create(logPath, logicalBlockSize, options), options.DurableFlush);
+        }
+        catch
+        {
+            backing.Dispose();
+            throw;
         }
     }
 }

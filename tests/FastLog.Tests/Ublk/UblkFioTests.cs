@@ -3,8 +3,8 @@ using FastLog.Tests.Guest;
 namespace FastLog.Tests.Ublk;
 
 /// <summary>
-/// fio with crc32c verification and an fsync after every write, several jobs on a multi-queue device, in the
-/// guest kernel. After the server stops, the same fio job verifies the backing disk directly (verify_only), so
+/// fio with crc32c verification and an fsync after every write, several jobs on a multi-queue device whose backing
+/// is opened with O_DIRECT, in the guest kernel. After the server stops, the same fio job verifies the backing disk directly (verify_only), so
 /// what the device acknowledged is what the backing holds.
 /// </summary>
 [Collection(UblkGuest.Collection)]
@@ -25,7 +25,7 @@ public sealed class UblkFioTests
                     --iodepth={{iodepth}} --numjobs=4 --size=16M --offset_increment=16M --fsync=1 \
                     --verify=crc32c --verify_fatal=1 --group_reporting "${@:2}"
                 }
-                ublk_serve /dev/vda 4096 2 32
+                ublk_serve /dev/vda 4096 2 32 --direct
                 job $DEV > /tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }
                 grep -E "err= *0" /tmp/fio.out
                 ublk_stop
