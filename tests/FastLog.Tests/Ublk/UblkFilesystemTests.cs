@@ -15,58 +15,43 @@ public sealed class UblkFilesystemTests
     [InlineData(4096)]
     public void Ext4_xfs_and_btrfs_survive_a_workload_and_a_server_restart(int logicalBlockSize)
     {
-        string dir = Directory.CreateTempSubdirectory("fastlog-ublk-fs.").FullName;
-        try
-        {
-            string disk = GuestVm.CreateSparseImage(Path.Combine(dir, "backing.img"), 512L << 20);
-            GuestResult result = UblkGuest.Run($$"""
-                lbs={{logicalBlockSize}}
-                for fs in ext4 xfs btrfs; do
-                  echo "== $fs at $lbs"
-                  ublk_serve /dev/vda $lbs 2 32
-                  test "$(blockdev --getss $DEV)" = $lbs
-                  test "$(cat /sys/block/${DEV#/dev/}/queue/write_cache)" = "write back"
-                  test "$(cat /sys/block/${DEV#/dev/}/queue/fua)" = 1
-                  case $fs in
-                    ext4) mkfs.ext4 -q -F $DEV ;;
-                    xfs) mkfs.xfs -q -f $DEV ;;
-                    btrfs) mkfs.btrfs -q -f $DEV ;;
-                  esac
-                  mount $DEV /mnt/t
-                  for i in $(seq 1 40); do
-                    head -c $((i * 3001)) /dev/urandom > /mnt/t/tmp.$i
-                    sync /mnt/t/tmp.$i
-                    mv /mnt/t/tmp.$i /mnt/t/file.$i
-                    if [ $((i % 4)) = 0 ]; then rm /mnt/t/file.$((i - 1)); fi
-                  done
-                  sync -f /mnt/t/file.1
-                  (cd /mnt/t && sha256sum file.* > /tmp/sums)
-                  umount /mnt/t
-                  ublk_stop
+        GuestResult result = UblkGuest.RunOnFreshDisks($$"""
+            lbs={{logicalBlockSize}}
+            for fs in ext4 xfs btrfs; do
+              echo "== $fs at $lbs"
+              ublk_serve /dev/vda $lbs 2 32
+              test "$(blockdev --getss $DEV)" = $lbs
+              test "$(cat /sys/block/${DEV#/dev/}/queue/write_cache)" = "write back"
+              test "$(cat /sys/block/${DEV#/dev/}/queue/fua)" = 1
+              case $fs in
+                ext4) mkfs.ext4 -q -F $DEV ;;
+                xfs) mkfs.xfs -q -f $DEV ;;
+                btrfs) mkfs.btrfs -q -f $DEV ;;
+              esac
+              mount $DEV /mnt/t
+              fs_workload /mnt/t 40
+              sync -f /mnt/t/file.1
+              (cd /mnt/t && sha256sum file.* > /tmp/sums)
+              umount /mnt/t
+              ublk_stop
 
-                  ublk_serve /dev/vda $lbs 1 8
-                  case $fs in
-                    ext4) e2fsck -fn $DEV ;;
-                    xfs) xfs_repair -n $DEV ;;
-                    btrfs) btrfs check --readonly $DEV ;;
-                  esac
-                  mount $DEV /mnt/t
-                  (cd /mnt/t && sha256sum --quiet -c /tmp/sums)
-                  test "$(ls /mnt/t | grep -c '^file\.')" = 30
-                  umount /mnt/t
-                  ublk_stop
-                  echo "$fs ok"
-                done
-                no_hung_tasks
-                """, [new GuestDisk(disk)], TimeSpan.FromMinutes(10));
-            result.EnsureSuccess();
-            Assert.Contains("ext4 ok", result.StdOut);
-            Assert.Contains("xfs ok", result.StdOut);
-            Assert.Contains("btrfs ok", result.StdOut);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+              ublk_serve /dev/vda $lbs 1 8
+              case $fs in
+                ext4) e2fsck -fn $DEV ;;
+                xfs) xfs_repair -n $DEV ;;
+                btrfs) btrfs check --readonly $DEV ;;
+              esac
+              mount $DEV /mnt/t
+              (cd /mnt/t && sha256sum --quiet -c /tmp/sums)
+              test "$(ls /mnt/t | grep -c '^file\.')" = 30
+              umount /mnt/t
+              ublk_stop
+              echo "$fs ok"
+            done
+            no_hung_tasks
+            """, [512L << 20], TimeSpan.FromMinutes(10));
+        Assert.Contains("ext4 ok", result.StdOut);
+        Assert.Contains("xfs ok", result.StdOut);
+        Assert.Contains("btrfs ok", result.StdOut);
     }
 }

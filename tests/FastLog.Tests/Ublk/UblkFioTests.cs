@@ -15,31 +15,21 @@ public sealed class UblkFioTests
     [InlineData(32)]
     public void Fio_verify_with_fsync_finds_no_errors(int iodepth)
     {
-        string dir = Directory.CreateTempSubdirectory("fastlog-ublk-fio.").FullName;
-        try
-        {
-            string disk = GuestVm.CreateSparseImage(Path.Combine(dir, "backing.img"), 128L << 20);
-            GuestResult result = UblkGuest.Run($$"""
-                job() {
-                  fio --name=verify --filename=$1 --ioengine=io_uring --direct=1 --rw=randwrite --bsrange=4k-64k \
-                    --iodepth={{iodepth}} --numjobs=4 --size=16M --offset_increment=16M --fsync=1 \
-                    --verify=crc32c --verify_fatal=1 --group_reporting "${@:2}"
-                }
-                ublk_serve /dev/vda 4096 2 32 --direct
-                job $DEV > /tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }
-                grep -E "err= *0" /tmp/fio.out
-                ublk_stop
-                job /dev/vda --verify_only > /tmp/fio-backing.out 2>&1 || { cat /tmp/fio-backing.out; exit 1; }
-                no_hung_tasks
-                echo "fio ok"
-                """, [new GuestDisk(disk)], TimeSpan.FromMinutes(10));
-            result.EnsureSuccess();
-            Assert.Contains("fio ok", result.StdOut);
-            Assert.DoesNotContain("verify:", result.StdErr); // fio prints "verify: bad magic" style lines on mismatch
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        GuestResult result = UblkGuest.RunOnFreshDisks($$"""
+            job() {
+              fio --name=verify --filename=$1 --ioengine=io_uring --direct=1 --rw=randwrite --bsrange=4k-64k \
+                --iodepth={{iodepth}} --numjobs=4 --size=16M --offset_increment=16M --fsync=1 \
+                --verify=crc32c --verify_fatal=1 --group_reporting "${@:2}"
+            }
+            ublk_serve /dev/vda 4096 2 32 --direct
+            job $DEV > /tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }
+            grep -E "err= *0" /tmp/fio.out
+            ublk_stop
+            job /dev/vda --verify_only > /tmp/fio-backing.out 2>&1 || { cat /tmp/fio-backing.out; exit 1; }
+            no_hung_tasks
+            echo "fio ok"
+            """, [128L << 20], TimeSpan.FromMinutes(10));
+        Assert.Contains("fio ok", result.StdOut);
+        Assert.DoesNotContain("verify:", result.StdErr); // fio prints "verify: bad magic" style lines on mismatch
     }
 }

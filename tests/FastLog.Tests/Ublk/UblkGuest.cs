@@ -26,6 +26,28 @@ internal static class UblkGuest
             new Dictionary<string, string> { ["FASTLOG"] = Binary.Value });
     }
 
+    /// <summary>
+    /// Creates one sparse image per entry of <paramref name="diskBytes"/> (/dev/vda, /dev/vdb, ... at 512-byte sectors),
+    /// runs <paramref name="script"/> on them, fails with the guest's output unless it exits 0, lets
+    /// <paramref name="inspect"/> look at the images afterwards, and deletes them.
+    /// </summary>
+    public static GuestResult RunOnFreshDisks(string script, IReadOnlyList<long> diskBytes, TimeSpan timeout,
+        Action<IReadOnlyList<string>>? inspect = null)
+    {
+        string dir = Directory.CreateTempSubdirectory("fastlog-ublk-guest.").FullName;
+        try
+        {
+            string[] images = diskBytes.Select((bytes, i) => GuestVm.CreateSparseImage(Path.Combine(dir, $"disk{i}.img"), bytes)).ToArray();
+            GuestResult result = Run(script, images.Select(image => new GuestDisk(image)), timeout).EnsureSuccess();
+            inspect?.Invoke(images);
+            return result;
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     private static string PublishAot()
     {
         if (Environment.GetEnvironmentVariable("FASTLOG_AOT_BIN") is { Length: > 0 } given)

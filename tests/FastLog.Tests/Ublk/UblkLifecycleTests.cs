@@ -9,62 +9,42 @@ public sealed class UblkLifecycleTests
     [Fact]
     public void Sigkill_under_load_removes_the_device_and_fails_the_writer_instead_of_hanging_it()
     {
-        string dir = Directory.CreateTempSubdirectory("fastlog-ublk-kill.").FullName;
-        try
-        {
-            string disk = GuestVm.CreateSparseImage(Path.Combine(dir, "backing.img"), 256L << 20);
-            GuestResult result = UblkGuest.Run("""
-                ublk_serve /dev/vda 512 2 16
-                dd if=/dev/zero of=$DEV bs=64k count=1000000 oflag=direct 2>/tmp/dd.err &
-                writer=$!
-                sleep 2
-                kill -0 $writer
-                kill -KILL $SERVER
-                wait $SERVER || true
-                for _ in $(seq 200); do [ -b $DEV ] || break; sleep 0.05; done
-                if [ -b $DEV ]; then echo "$DEV still exists after SIGKILL"; exit 1; fi
-                writer_rc=0
-                for _ in $(seq 200); do kill -0 $writer 2>/dev/null || break; sleep 0.05; done
-                if kill -0 $writer 2>/dev/null; then echo "writer still blocked"; cat /proc/$writer/stack; exit 1; fi
-                wait $writer || writer_rc=$?
-                test $writer_rc != 0
-                no_hung_tasks
-                echo "sigkill ok"
-                """, [new GuestDisk(disk)], TimeSpan.FromMinutes(5));
-            result.EnsureSuccess();
-            Assert.Contains("sigkill ok", result.StdOut);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        GuestResult result = UblkGuest.RunOnFreshDisks("""
+            ublk_serve /dev/vda 512 2 16
+            dd if=/dev/zero of=$DEV bs=64k count=1000000 oflag=direct 2>/tmp/dd.err &
+            writer=$!
+            sleep 2
+            kill -0 $writer
+            kill -KILL $SERVER
+            wait $SERVER || true
+            for _ in $(seq 200); do [ -b $DEV ] || break; sleep 0.05; done
+            if [ -b $DEV ]; then echo "$DEV still exists after SIGKILL"; exit 1; fi
+            writer_rc=0
+            for _ in $(seq 200); do kill -0 $writer 2>/dev/null || break; sleep 0.05; done
+            if kill -0 $writer 2>/dev/null; then echo "writer still blocked"; cat /proc/$writer/stack; exit 1; fi
+            wait $writer || writer_rc=$?
+            test $writer_rc != 0
+            no_hung_tasks
+            echo "sigkill ok"
+            """, [256L << 20], TimeSpan.FromMinutes(5));
+        Assert.Contains("sigkill ok", result.StdOut);
     }
 
     [Fact]
     public void Sigterm_stops_serving_and_deletes_the_device_so_the_next_server_starts_fresh()
     {
-        string dir = Directory.CreateTempSubdirectory("fastlog-ublk-term.").FullName;
-        try
-        {
-            string disk = GuestVm.CreateSparseImage(Path.Combine(dir, "backing.img"), 64L << 20);
-            GuestResult result = UblkGuest.Run("""
-                ublk_serve /dev/vda 4096 1 4
-                printf 'fastlog-ublk' | dd of=$DEV bs=4096 conv=sync,fsync oflag=direct status=none
-                ublk_stop
-                for _ in $(seq 100); do [ -e /dev/ublkc0 ] || break; sleep 0.05; done
-                test ! -e /dev/ublkc0 || { echo "char device left behind: DEL_DEV did not run"; exit 1; }
-                test "$(head -c 12 /dev/vda)" = fastlog-ublk
-                ublk_serve /dev/vda 4096 1 4
-                test "$(head -c 12 $DEV)" = fastlog-ublk
-                ublk_stop
-                echo "sigterm ok"
-                """, [new GuestDisk(disk)], TimeSpan.FromMinutes(5));
-            result.EnsureSuccess();
-            Assert.Contains("sigterm ok", result.StdOut);
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        GuestResult result = UblkGuest.RunOnFreshDisks("""
+            ublk_serve /dev/vda 4096 1 4
+            printf 'fastlog-ublk' | dd of=$DEV bs=4096 conv=sync,fsync oflag=direct status=none
+            ublk_stop
+            for _ in $(seq 100); do [ -e /dev/ublkc0 ] || break; sleep 0.05; done
+            test ! -e /dev/ublkc0 || { echo "char device left behind: DEL_DEV did not run"; exit 1; }
+            test "$(head -c 12 /dev/vda)" = fastlog-ublk
+            ublk_serve /dev/vda 4096 1 4
+            test "$(head -c 12 $DEV)" = fastlog-ublk
+            ublk_stop
+            echo "sigterm ok"
+            """, [64L << 20], TimeSpan.FromMinutes(5));
+        Assert.Contains("sigterm ok", result.StdOut);
     }
 }

@@ -17,42 +17,27 @@ public sealed class UblkLoggingTests
     [InlineData(4096)]
     public void Logged_device_replays_to_a_byte_identical_backing(int logicalBlockSize)
     {
-        string dir = Directory.CreateTempSubdirectory("fastlog-ublk-log.").FullName;
-        try
+        const long backingBytes = 128L << 20;
+        UblkGuest.RunOnFreshDisks($$"""
+            ublk_serve /dev/vda {{logicalBlockSize}} 2 16 --log /dev/vdb
+            mkfs.ext4 -q -F $DEV
+            mount $DEV /mnt/t
+            fs_workload /mnt/t 20
+            umount /mnt/t
+            fio --name=verify --filename=$DEV --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=8 \
+              --numjobs=2 --size=2M --offset=64M --offset_increment=4M --fsync=4 --verify=crc32c --verify_fatal=1 \
+              --group_reporting > /tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }
+            ublk_stop
+            echo "logged ok"
+            """, [backingBytes, 512L << 20], TimeSpan.FromMinutes(10), disks =>
         {
-            const long backingBytes = 128L << 20;
-            string backing = GuestVm.CreateSparseImage(Path.Combine(dir, "backing.img"), backingBytes);
-            string log = GuestVm.CreateSparseImage(Path.Combine(dir, "log.img"), 512L << 20);
-            GuestResult result = UblkGuest.Run($$"""
-                ublk_serve /dev/vda {{logicalBlockSize}} 2 16 --log /dev/vdb
-                mkfs.ext4 -q -F $DEV
-                mount $DEV /mnt/t
-                for i in $(seq 1 20); do
-                  head -c $((i * 5003)) /dev/urandom > /mnt/t/tmp.$i
-                  sync /mnt/t/tmp.$i
-                  mv /mnt/t/tmp.$i /mnt/t/file.$i
-                  if [ $((i % 3)) = 0 ]; then rm /mnt/t/file.$((i - 1)); fi
-                done
-                umount /mnt/t
-                fio --name=verify --filename=$DEV --ioengine=io_uring --direct=1 --rw=randwrite --bs=4k --iodepth=8 \
-                  --numjobs=2 --size=2M --offset=64M --offset_increment=4M --fsync=4 --verify=crc32c --verify_fatal=1 \
-                  --group_reporting > /tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }
-                ublk_stop
-                echo "logged ok"
-                """, [new GuestDisk(backing), new GuestDisk(log)], TimeSpan.FromMinutes(10));
-            result.EnsureSuccess();
-
-            (byte[] replayed, int flushes, int fuaWrites) = Replay(log, backingBytes);
+            (byte[] replayed, int flushes, int fuaWrites) = Replay(disks[1], backingBytes);
             Assert.True(flushes > 0, "ext4 on a write-back device sends FLUSH; none was logged");
             Assert.True(fuaWrites > 0, "ext4 journal commits use FUA; no FUA write was logged");
-            byte[] actual = File.ReadAllBytes(backing);
+            byte[] actual = File.ReadAllBytes(disks[0]);
             int firstDifference = replayed.AsSpan().CommonPrefixLength(actual);
             Assert.True(firstDifference == actual.Length, $"replayed log differs from the backing at byte {firstDifference}");
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        });
     }
 
     /// <summary>

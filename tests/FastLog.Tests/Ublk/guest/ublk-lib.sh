@@ -42,3 +42,15 @@ no_hung_tasks() {
   done
   echo "tasks stuck in D state:" >&2; ps -eo stat=,pid=,comm=,wchan:32= | awk '$1 ~ /^D/' >&2; return 1
 }
+
+# fs_workload DIR COUNT: the write + fsync + rename + delete workload. File i gets i*3001 random bytes, is fsynced
+# under a temporary name and renamed; every 4th step deletes the previous file, so COUNT - COUNT/4 files remain.
+fs_workload() {
+  local dir=$1 count=$2
+  for i in $(seq 1 "$count"); do
+    head -c $((i * 3001)) /dev/urandom > "$dir/tmp.$i"
+    sync "$dir/tmp.$i"
+    mv "$dir/tmp.$i" "$dir/file.$i"
+    if [ $((i % 4)) = 0 ]; then rm "$dir/file.$((i - 1))"; fi
+  done
+}
