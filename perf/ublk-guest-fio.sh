@@ -19,8 +19,8 @@ if [[ -z "$bin" ]]; then
   dotnet publish "$repo/src/FastLog.Cli" -c Release -r linux-x64 -o "$repo/out/guest-aot" -nologo >/dev/null
   bin="$repo/out/guest-aot/fastlog"
 fi
-truncate -s 1G "$work/data.img"
-truncate -s 4G "$work/log.img"
+fallocate -l 1G "$work/data.img" # allocated up front: no host-side extent allocation inside the timed runs
+fallocate -l 4G "$work/log.img"
 cat > "$work/guest.sh" <<GUEST
 set -euo pipefail
 source "$repo/tests/FastLog.Tests/Ublk/guest/ublk-lib.sh"
