@@ -31,10 +31,16 @@ public sealed class UblkLifecycleTests
     }
 
     [Fact]
-    public void Sigterm_stops_serving_and_deletes_the_device_so_the_next_server_starts_fresh()
+    public void Sigterm_deletes_the_device_cleanly_and_each_queue_thread_is_pinned_to_its_cpus()
     {
         GuestResult result = UblkGuest.RunOnFreshDisks("""
-            ublk_serve /dev/vda 4096 1 4
+            ublk_serve /dev/vda 4096 2 4
+            # each queue thread runs on the CPUs that submit to its queue (2 vCPUs, 2 queues: one CPU each)
+            cpus() { for t in /proc/$SERVER/task/*; do [ "$(cat $t/comm)" = "$1" ] && awk '/Cpus_allowed_list/ {print $2}' $t/status; done; true; }
+            q0=$(cpus ublk-q0); q1=$(cpus ublk-q1)
+            echo "queue CPUs: $q0 $q1"
+            case "$q0$q1" in *-*|*,*) echo "queue threads are not pinned"; exit 1 ;; esac
+            test -n "$q0" && test -n "$q1" && test "$q0" != "$q1"
             printf 'fastlog-ublk' | dd of=$DEV bs=4096 conv=sync,fsync oflag=direct status=none
             ublk_stop
             for _ in $(seq 100); do [ -e /dev/ublkc0 ] || break; sleep 0.05; done

@@ -14,6 +14,7 @@ internal readonly record struct UblkCommand(string Name, uint Encoded, uint? Leg
     private const uint IocRead = 0x80207500, IocReadWrite = 0xC0207500, IocIoReadWrite = 0xC0107500;
 
     // Control commands (32-byte ublksrv_ctrl_cmd).
+    public static readonly UblkCommand GetQueueAffinity = new("GET_QUEUE_AFFINITY", IocRead | 0x01, 0x01);
     public static readonly UblkCommand GetDevInfo = new("GET_DEV_INFO", IocRead | 0x02, 0x02);
     public static readonly UblkCommand AddDev = new("ADD_DEV", IocReadWrite | 0x04, 0x04);
     public static readonly UblkCommand DelDev = new("DEL_DEV", IocReadWrite | 0x05, 0x05);

@@ -133,6 +133,24 @@ internal sealed unsafe class UblkControl : IDisposable
         return info;
     }
 
+    /// <summary>
+    /// GET_QUEUE_AFFINITY: the CPUs whose submissions land on <paramref name="queueId"/>, as a cpu_set_t-style bit mask
+    /// for sched_setaffinity, or null when the kernel will not say.
+    /// </summary>
+    public byte[]? GetQueueAffinity(uint devId, int queueId)
+    {
+        const int maskBytes = 128; // 1024 CPUs; the kernel wants ≥ nr_cpu_ids bits in a multiple of 8 bytes
+        byte[] mask = new byte[maskBytes];
+        fixed (byte* p = mask)
+        {
+            UblksrvCtrlCmd cmd = DeviceCommand(devId);
+            cmd.Data0 = (ulong)queueId;
+            cmd.Address = (ulong)p;
+            cmd.Length = maskBytes;
+            return Send(UblkCommand.GetQueueAffinity.Op(Legacy), cmd) >= 0 ? mask : null;
+        }
+    }
+
     /// <summary>START_DEV: blocks until every queue fetched every tag, then adds /dev/ublkbN (and scans partitions on it).</summary>
     public void StartDevice(uint devId, int serverPid)
     {

@@ -85,7 +85,8 @@ public sealed class UblkFrontend : IBlockFrontend
             _charFd = OpenCharDevice(UblkConstants.CharDevicePrefix + _devId);
             _queues = new UblkQueue[info.NrHwQueues]; // the kernel clamps the queue count to the CPUs
             for (int q = 0; q < _queues.Length; q++)
-                _queues[q] = new UblkQueue(_backend, _charFd, (ushort)q, info.QueueDepth, (int)info.MaxIoBufBytes, _control.Legacy);
+                _queues[q] = new UblkQueue(_backend, _charFd, (ushort)q, info.QueueDepth, (int)info.MaxIoBufBytes, _control.Legacy,
+                    _control.GetQueueAffinity(_devId, q));
             foreach (UblkQueue queue in _queues)
                 queue.Start();
             // A queue that failed to set up would leave START_DEV waiting for its tags forever: surface it first.

@@ -33,13 +33,17 @@ internal sealed unsafe class UblkQueue
     private readonly int _depth;
     private readonly int _bufferBytes;
     private readonly bool _legacy;
+    private readonly byte[]? _cpuMask;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _exited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopRequested;
 
-    public UblkQueue(IBlockBackend backend, int charFd, ushort queueId, int depth, int bufferBytes, bool legacy)
+    /// <param name="cpuMask">The CPUs that submit to this queue (GET_QUEUE_AFFINITY); the thread pins itself there so
+    /// the kernel's task work for a request runs where the request was issued. Null: no pinning.</param>
+    public UblkQueue(IBlockBackend backend, int charFd, ushort queueId, int depth, int bufferBytes, bool legacy, byte[]? cpuMask)
     {
+        _cpuMask = cpuMask;
         _backend = backend;
         _charFd = charFd;
         _queueId = queueId;
@@ -71,6 +75,7 @@ internal sealed unsafe class UblkQueue
         byte* buffers = null;
         try
         {
+            PinToQueueCpus();
             // Created on this thread: SINGLE_ISSUER binds the ring to its creator, DEFER_TASKRUN runs ublk's
             // completions only when this thread waits, which it does in every loop iteration.
             IoUringSetupFlags sqe = _legacy ? IoUringSetupFlags.Sqe128 : IoUringSetupFlags.None; // 6.0–6.2 wanted SQE128 for I/O too
@@ -108,6 +113,17 @@ internal sealed unsafe class UblkQueue
             if (buffers != null)
                 NativeMemory.AlignedFree(buffers);
             _exited.TrySetResult();
+        }
+    }
+
+    private void PinToQueueCpus()
+    {
+        if (_cpuMask is null)
+            return;
+        fixed (byte* mask = _cpuMask)
+        {
+            if (Sched.SetAffinity(0, (nuint)_cpuMask.Length, mask) != 0) // not fatal: a cpuset may forbid those CPUs
+                Console.Error.WriteLine($"ublk queue {_queueId}: sched_setaffinity failed: {Libc.ErrorText(Libc.Errno)}");
         }
     }
 
