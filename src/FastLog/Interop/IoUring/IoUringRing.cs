@@ -46,10 +46,27 @@ internal sealed unsafe class IoUringRing : IDisposable
         bool single = (p.Features & IoUringConstants.FeatSingleMmap) != 0;
         if (single)
             _sqRingSize = _cqRingSize = Math.Max(_sqRingSize, _cqRingSize);
-        _sqRing = Map(_sqRingSize, IoUringConstants.OffSqRing);
-        _cqRing = single ? _sqRing : Map(_cqRingSize, IoUringConstants.OffCqRing);
         _sqesSize = (nuint)(p.SqEntries * _sqeSize);
-        _sqes = Map(_sqesSize, IoUringConstants.OffSqes);
+        _sqRing = Map(_sqRingSize, IoUringConstants.OffSqRing);
+        try
+        {
+            _cqRing = single ? _sqRing : Map(_cqRingSize, IoUringConstants.OffCqRing);
+            try
+            {
+                _sqes = Map(_sqesSize, IoUringConstants.OffSqes);
+            }
+            catch
+            {
+                if (!single)
+                    Mman.Munmap(_cqRing, _cqRingSize);
+                throw;
+            }
+        }
+        catch
+        {
+            Mman.Munmap(_sqRing, _sqRingSize);
+            throw;
+        }
 
         _sqHead = (uint*)(_sqRing + p.SqOff.Head);
         _sqTail = (uint*)(_sqRing + p.SqOff.Tail);
