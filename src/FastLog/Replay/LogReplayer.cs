@@ -138,7 +138,7 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         long last = stop >= 0 ? stop : entryCount - 1;
         int sectorSize = index.SectorSize;
         int exitCode = 0;
-        using var reader = LogReader.Open(options.LogPath, new LogReaderOptions { ScanPastEntryCount = options.Scan });
+        using var reader = LogReader.Open(options.LogPath, new LogReaderOptions { ScanPastEntryCount = options.Scan, ReadAhead = true });
         reader.SeekTo(start, index.HeaderOffset((int)start)); // start may equal entryCount (--start-mark on the last entry)
         try
         {
