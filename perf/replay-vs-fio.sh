@@ -1,7 +1,7 @@
 #!/bin/bash
 # Replay throughput against the disk's own sequential write bandwidth, on the same filesystem, in one run.
 #
-#   perf/replay-vs-fio.sh [DIR] [SIZE_MIB]
+#   perf/replay-vs-fio.sh [DIR] [SIZE_MIB] [ROUNDS]
 #
 # 1. Publishes fastlog with NativeAOT (unless FASTLOG points at a binary).
 # 2. Writes a SIZE_MIB (default 1024) log with FastLog's LogWriter: `fastlog generate-log` (hidden dev command),
@@ -10,9 +10,12 @@
 # 4. fastlog replay of the whole log onto a preallocated file in DIR (fio preallocates too), timed including
 #    its final fsync; once with the log in the page cache ("warm", as right after a test run) and once after
 #    evicting it with POSIX_FADV_DONTNEED ("cold": the log is read from the same disk the replay writes to).
+# The runs are interleaved ROUNDS times (default 3) and the median of each is reported, because the disk is
+# shared and single runs are noisy. Process start and index load are inside the replay timing.
 set -euo pipefail
 DIR=${1:-/var/tmp/fastlog-perf}
 SIZE_MIB=${2:-1024}
+ROUNDS=${3:-3}
 HERE=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$DIR"
 FASTLOG=${FASTLOG:-}
@@ -26,11 +29,13 @@ trap 'rm -f "$LOG" "$LOG.flidx" "$TARGET" "$FIOFILE"' EXIT
 "$FASTLOG" generate-log "$LOG" --size-mib "$SIZE_MIB" --write-kib 128 >/dev/null
 "$FASTLOG" replay --log "$LOG" >/dev/null # builds LOG.flidx outside the timed runs, as a second replay would find it
 
-rm -f "$FIOFILE"
-fio_kib=$(fio --name=seq --rw=write --bs=1M --size="${SIZE_MIB}M" --direct=1 --end_fsync=1 --filename="$FIOFILE" \
-    --output-format=terse --terse-version=3 | awk -F';' '{print $48}')
-rm -f "$FIOFILE"
-fio_mibs=$(echo "$fio_kib / 1024" | bc -l)
+fio_mibs() {
+    rm -f "$FIOFILE"
+    fio --name=seq --rw=write --bs=1M --size="${SIZE_MIB}M" --direct=1 --end_fsync=1 --filename="$FIOFILE" \
+        --output-format=terse --terse-version=3 | awk -F';' '{print $48 / 1024}'
+    rm -f "$FIOFILE"
+}
+median() { tr ' ' '\n' | sort -g | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'; }
 
 evict() { python3 -c 'import os,sys; fd=os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd); os.posix_fadvise(fd,0,0,os.POSIX_FADV_DONTNEED)' "$1"; }
 replay_mibs() { # $1 = warm|cold, $2.. = extra options
@@ -43,12 +48,19 @@ replay_mibs() { # $1 = warm|cold, $2.. = extra options
     end=$(date +%s.%N)
     echo "$SIZE_MIB / ($end - $start)" | bc -l
 }
-warm=$(replay_mibs warm)
-warm_buffered=$(replay_mibs warm --buffered)
-cold=$(replay_mibs cold)
+fio_all="" warm_all="" buffered_all="" cold_all=""
+for ((round = 1; round <= ROUNDS; round++)); do
+    fio_all+=" $(fio_mibs)"
+    warm_all+=" $(replay_mibs warm)"
+    buffered_all+=" $(replay_mibs warm --buffered)"
+    cold_all+=" $(replay_mibs cold)"
+done
+fio_mibs=$(echo $fio_all | median) warm=$(echo $warm_all | median)
+warm_buffered=$(echo $buffered_all | median) cold=$(echo $cold_all | median)
+list() { for v in $1; do printf '%.0f ' "$v"; done; }
 
-printf '%-44s %10s %8s\n' "run (${SIZE_MIB} MiB payload)" "MiB/s" "x fio"
-printf '%-44s %10.0f %8.2f\n' "fio seq write 1M O_DIRECT (+fsync)" "$fio_mibs" 1
-printf '%-44s %10.0f %8.2f\n' "fastlog replay, log cached (O_DIRECT runs)" "$warm" "$(echo "$warm / $fio_mibs" | bc -l)"
-printf '%-44s %10.0f %8.2f\n' "fastlog replay, log cached, --buffered" "$warm_buffered" "$(echo "$warm_buffered / $fio_mibs" | bc -l)"
-printf '%-44s %10.0f %8.2f\n' "fastlog replay, log read from same disk" "$cold" "$(echo "$cold / $fio_mibs" | bc -l)"
+printf '%-44s %8s %7s  %s\n' "run (${SIZE_MIB} MiB payload, median of $ROUNDS)" "MiB/s" "x fio" "all runs"
+printf '%-44s %8.0f %7.2f  %s\n' "fio seq write 1M O_DIRECT (+fsync)" "$fio_mibs" 1 "$(list "$fio_all")"
+printf '%-44s %8.0f %7.2f  %s\n' "fastlog replay, log cached" "$warm" "$(echo "$warm / $fio_mibs" | bc -l)" "$(list "$warm_all")"
+printf '%-44s %8.0f %7.2f  %s\n' "fastlog replay, log cached, --buffered" "$warm_buffered" "$(echo "$warm_buffered / $fio_mibs" | bc -l)" "$(list "$buffered_all")"
+printf '%-44s %8.0f %7.2f  %s\n' "fastlog replay, log read from same disk" "$cold" "$(echo "$cold / $fio_mibs" | bc -l)" "$(list "$cold_all")"

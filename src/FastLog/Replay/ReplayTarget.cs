@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using FastLog.Backends;
 using FastLog.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.Replay;
 
@@ -94,6 +95,32 @@ public sealed unsafe class ReplayTarget : IDisposable
             _runLength += n;
             offset += n;
             data = data[n..];
+            if (_runLength == _capacity)
+                QueueRun();
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="length"/> bytes read from <paramref name="source"/> at <paramref name="sourceOffset"/>
+    /// for byte offset <paramref name="offset"/>. The bytes go from the log straight into the coalescing buffer,
+    /// one copy fewer than reading them into a buffer of one's own first.
+    /// </summary>
+    public void WriteFrom(SafeFileHandle source, long sourceOffset, long offset, long length)
+    {
+        while (length > 0)
+        {
+            if (_runLength > 0 && offset != _runOffset + _runLength)
+                QueueRun();
+            if (_runLength == 0)
+                _runOffset = offset;
+            int n = (int)Math.Min(length, _capacity - _runLength);
+            int read = RandomAccess.Read(source, new Span<byte>(_filling + _runLength, n), sourceOffset);
+            if (read <= 0)
+                throw new IOException($"log ended at byte {sourceOffset} while reading a payload (the file shrank?)");
+            _runLength += read;
+            offset += read;
+            sourceOffset += read;
+            length -= read;
             if (_runLength == _capacity)
                 QueueRun();
         }
