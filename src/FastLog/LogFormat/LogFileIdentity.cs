@@ -1,37 +1,26 @@
+using FastLog.Backends;
 using FastLog.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.LogFormat;
 
 /// <summary>
-/// What identifies one version of a log file for its saved index: size and modification time. Together
-/// with nr_entries from the super block, a change in either means the index is stale and is rebuilt.
+/// What identifies one version of a log for its saved index: size and modification time for a regular file.
+/// A block device's contents change without its mtime moving, so for a device only the size is recorded and
+/// <see cref="LogIndexFile"/> additionally re-reads sampled headers before trusting a saved index.
 /// </summary>
 public readonly record struct LogFileIdentity(long Length, long LastWriteTicks, bool IsRegularFile)
 {
     public static LogFileIdentity Of(string path)
     {
-        // A block device's contents change without its mtime moving, so only regular files get an identity
-        // that can vouch for a saved index.
-        if (!IsRegularFileAt(path))
-            return new LogFileIdentity(0, 0, false);
-        var info = new FileInfo(path);
-        return new LogFileIdentity(info.Length, info.LastWriteTimeUtc.Ticks, true);
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        (long length, bool isBlockDevice) = SizeOf(handle, path);
+        if (isBlockDevice)
+            return new LogFileIdentity(length, 0, false);
+        return new LogFileIdentity(length, File.GetLastWriteTimeUtc(path).Ticks, true);
     }
 
-    private static bool IsRegularFileAt(string path)
-    {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        bool added = false;
-        handle.DangerousAddRef(ref added);
-        try
-        {
-            return Libc.FStat((int)handle.DangerousGetHandle(), out uint mode, out _) == 0
-                && (mode & Libc.S_IFMT) == Libc.S_IFREG;
-        }
-        finally
-        {
-            if (added)
-                handle.DangerousRelease();
-        }
-    }
+    /// <summary>Bytes in a regular file or block device (st_size is 0 for a device, so it asks BLKGETSIZE64).</summary>
+    internal static (long Size, bool IsBlockDevice) SizeOf(SafeFileHandle handle, string path) =>
+        FileDescriptor.With(handle, fd => FileBackend.SizeOf(fd, path));
 }

@@ -61,7 +61,7 @@ public sealed class LogReader : IDisposable
         SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
         try
         {
-            long length = RandomAccess.GetLength(handle);
+            long length = LogFileIdentity.SizeOf(handle, path).Size;
             Span<byte> super = stackalloc byte[LogSuperBlock.EncodedSize];
             int read = RandomAccess.Read(handle, super, 0);
             LogSuperBlock superBlock = LogSuperBlock.Read(super[..read], path);
@@ -110,6 +110,13 @@ public sealed class LogReader : IDisposable
         NextEntryIndex++;
         Position = entry.NextOffset;
         return true;
+    }
+
+    /// <summary>Decodes the 32-byte header at <paramref name="headerOffset"/> with one small read, without validation or moving.</summary>
+    public LogEntryHeader ReadHeaderAt(long headerOffset)
+    {
+        Span<byte> header = stackalloc byte[LogEntryHeader.EncodedSize];
+        return RandomAccess.Read(_handle, header, headerOffset) == header.Length ? LogEntryHeader.ReadFrom(header) : default;
     }
 
     /// <summary>The header sector of the entry last returned, e.g. to copy it bit for bit.</summary>

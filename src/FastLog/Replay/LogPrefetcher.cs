@@ -32,18 +32,6 @@ internal sealed class LogPrefetcher
         _advisedUntil = until;
     }
 
-    private void Advise(long offset, int advice, long length)
-    {
-        bool added = false;
-        _log.DangerousAddRef(ref added);
-        try
-        {
-            Libc.PosixFAdvise((int)_log.DangerousGetHandle(), offset, length, advice); // advice only: failure is harmless
-        }
-        finally
-        {
-            if (added)
-                _log.DangerousRelease();
-        }
-    }
+    private void Advise(long offset, int advice, long length) =>
+        FileDescriptor.With(_log, fd => Libc.PosixFAdvise(fd, offset, length, advice)); // advice only: failure is harmless
 }

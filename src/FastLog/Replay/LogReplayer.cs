@@ -141,7 +141,7 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         // The index validated every header when it was built, so replay reads only payloads, straight into
         // the target's coalescing buffers; headers are never read twice.
         using SafeFileHandle log = File.OpenHandle(options.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var prefetcher = new LogPrefetcher(log, RandomAccess.GetLength(log));
+        var prefetcher = new LogPrefetcher(log, LogFileIdentity.SizeOf(log, options.LogPath).Size);
         try
         {
             ulong replayed = 0;
