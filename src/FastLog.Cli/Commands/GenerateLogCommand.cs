@@ -19,10 +19,8 @@ internal static class GenerateLogCommand
     {
         var command = new Command("generate-log", "Developer tool: write a synthetic sequential-write log for benchmarks.") { Hidden = true };
         command.Arguments.Add(Output);
-        command.Options.Add(SizeMiB);
-        command.Options.Add(WriteKiB);
-        command.Options.Add(SectorSize);
-        command.Options.Add(FlushEvery);
+        foreach (Option option in (Option[])[SizeMiB, WriteKiB, SectorSize, FlushEvery])
+            command.Options.Add(option);
         command.SetAction(Run);
         return command;
     }

@@ -22,15 +22,16 @@ internal static class InspectCommand
             numbers, flush epochs (count, longest, writes-per-epoch histogram), FUA count, write sizes and the
             share of sequential writes. Give two logs to compare them column by column.
             The first run indexes the log (LOG.flidx beside it); later runs are instant.
+            Exit status: 0, 1 if a log cannot be read at all, 2 if a log is damaged part way (the report
+            covers the entries before the damage and names where it is).
             Examples:
               fastlog inspect run.log
               fastlog inspect --entries run.log | grep MARK
               fastlog inspect --json before.log after.log
             """);
         command.Arguments.Add(Logs);
-        command.Options.Add(Entries);
-        command.Options.Add(Json);
-        command.Options.Add(Scan);
+        foreach (Option option in (Option[])[Entries, Json, Scan])
+            command.Options.Add(option);
         command.SetAction(Run);
         return command;
     }

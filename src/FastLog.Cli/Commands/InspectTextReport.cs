@@ -69,7 +69,8 @@ internal static class InspectTextReport
         rows.Add((title, histograms.Select(_ => "").ToArray()));
         foreach ((ulong low, ulong high) in buckets)
         {
-            string label = low == high ? $"  {format(low)}" : $"  {format(low)}..{format(high)}";
+            // Buckets are [2^(k-1), 2^k): print the exclusive bound so "64 KiB..<128 KiB" reads exactly.
+            string label = low == high ? $"  {format(low)}" : high == ulong.MaxValue ? $"  {format(low)}.." : $"  {format(low)}..<{format(high + 1)}";
             rows.Add((label, histograms.Select(h => h.Buckets().FirstOrDefault(b => b.Low == low).Count.ToString()).ToArray()));
         }
     }

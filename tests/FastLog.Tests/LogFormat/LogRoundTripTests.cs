@@ -32,9 +32,11 @@ public sealed class LogRoundTripTests : IDisposable
     }
 
     [Theory]
-    [InlineData(512)]
-    [InlineData(4096)]
-    public void ReaderReturnsEveryKindWithPayloadAndMarkNames(int sectorSize)
+    [InlineData(512, false)]
+    [InlineData(4096, false)]
+    [InlineData(512, true)]
+    [InlineData(4096, true)]
+    public void ReaderReturnsEveryKindWithPayloadAndMarkNames(int sectorSize, bool readAhead)
     {
         byte[] big = LogBytes.Pattern(1 << 20, 4); // larger than the reader's window below: payload arrives in pieces
         byte[] small = LogBytes.Pattern(sectorSize, 5);
@@ -47,7 +49,7 @@ public sealed class LogRoundTripTests : IDisposable
             writer.AppendWrite(99, big);
             writer.AppendFlush();
         }
-        using var reader = LogReader.Open(path, new LogReaderOptions { BufferSize = 64 << 10 });
+        using var reader = LogReader.Open(path, new LogReaderOptions { BufferSize = 64 << 10, ReadAhead = readAhead });
         Assert.Equal(6, reader.DeclaredEntryCount);
         Assert.Equal(sectorSize, reader.SectorSize);
         var seen = new List<(LogEntry Entry, byte[] Payload)>();
