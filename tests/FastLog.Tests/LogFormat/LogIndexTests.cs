@@ -126,6 +126,16 @@ public sealed class LogIndexTests : IDisposable
     }
 
     [Fact]
+    public void RelativeLogPathIsIndexedAndSavedBesideTheLog()
+    {
+        string relative = Path.GetRelativePath(Environment.CurrentDirectory, WriteSample());
+        Assert.False(Path.IsPathRooted(relative));
+        Assert.False(LogIndexFile.OpenOrBuild(relative).LoadedFromFile);
+        Assert.True(File.Exists(_dir.File("log.flidx")));
+        Assert.True(LogIndexFile.OpenOrBuild(relative).LoadedFromFile);
+    }
+
+    [Fact]
     public void CorruptIndexFileIsRebuilt()
     {
         string path = WriteSample();
