@@ -51,7 +51,9 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         }
         if (options.Scan)
             error.WriteLine($"scan: nr_entries={index.DeclaredEntryCount}, recovered {index.RecoveredEntries} more entries, stopped at {index.ScanStopReason ?? "the end of the log"}");
-        long entryCount = options.Scan ? index.Count : index.DeclaredEntryCount;
+        // With a scan the log ends where the scan stopped, but never before nr_entries: damage inside the
+        // declared entries must still surface as an error, not as a shorter log.
+        long entryCount = options.Scan ? Math.Max(index.Count, index.DeclaredEntryCount) : index.DeclaredEntryCount;
 
         ReplayTarget? target = null;
         if (options.ReplayPath is { } replayPath)

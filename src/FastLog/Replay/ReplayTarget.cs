@@ -86,17 +86,11 @@ public sealed unsafe class ReplayTarget : IDisposable
     {
         while (!data.IsEmpty)
         {
-            if (_runLength > 0 && offset != _runOffset + _runLength)
-                QueueRun();
-            if (_runLength == 0)
-                _runOffset = offset;
-            int n = Math.Min(data.Length, _capacity - _runLength);
-            data[..n].CopyTo(new Span<byte>(_filling + _runLength, n));
-            _runLength += n;
-            offset += n;
-            data = data[n..];
-            if (_runLength == _capacity)
-                QueueRun();
+            Span<byte> room = RoomAt(offset, data.Length);
+            data[..room.Length].CopyTo(room);
+            Filled(room.Length);
+            offset += room.Length;
+            data = data[room.Length..];
         }
     }
 
@@ -109,21 +103,36 @@ public sealed unsafe class ReplayTarget : IDisposable
     {
         while (length > 0)
         {
-            if (_runLength > 0 && offset != _runOffset + _runLength)
-                QueueRun();
-            if (_runLength == 0)
-                _runOffset = offset;
-            int n = (int)Math.Min(length, _capacity - _runLength);
-            int read = RandomAccess.Read(source, new Span<byte>(_filling + _runLength, n), sourceOffset);
+            Span<byte> room = RoomAt(offset, (int)Math.Min(length, int.MaxValue));
+            int read = RandomAccess.Read(source, room, sourceOffset);
             if (read <= 0)
                 throw new IOException($"log ended at byte {sourceOffset} while reading a payload (the file shrank?)");
-            _runLength += read;
+            Filled(read);
             offset += read;
             sourceOffset += read;
             length -= read;
-            if (_runLength == _capacity)
-                QueueRun();
         }
+    }
+
+    /// <summary>
+    /// Free space in the run buffer for bytes bound for <paramref name="offset"/>, at most <paramref name="wanted"/>
+    /// bytes; a write that does not continue the current run queues that run first.
+    /// </summary>
+    private Span<byte> RoomAt(long offset, int wanted)
+    {
+        if (_runLength > 0 && offset != _runOffset + _runLength)
+            QueueRun();
+        if (_runLength == 0)
+            _runOffset = offset;
+        return new Span<byte>(_filling + _runLength, Math.Min(wanted, _capacity - _runLength));
+    }
+
+    /// <summary>Takes <paramref name="count"/> bytes just put into <see cref="RoomAt"/>'s span into the run.</summary>
+    private void Filled(int count)
+    {
+        _runLength += count;
+        if (_runLength == _capacity)
+            QueueRun();
     }
 
     /// <summary>Discards [offset, offset+length): afterwards the range reads back as zeros.</summary>

@@ -149,6 +149,39 @@ public sealed partial class ReplayTargetTests : IDisposable
     }
 
     [Fact]
+    public void TargetWritesSpansInOrderAndCoalescesAcrossBufferBoundaries()
+    {
+        string path = _dir.File("img");
+        File.WriteAllBytes(path, []);
+        byte[] a = LogBytes.Pattern(300_000, 1), b = LogBytes.Pattern(4096, 2);
+        using (var target = ReplayTarget.Open(path, bufferSize: 1 << 16))
+        {
+            target.Write(0, a);            // spans several 64 KiB buffers
+            target.Write(a.Length, b);     // continues the run
+            target.Write(8192, b);         // goes back: must land after the first write
+            target.Sync();
+            Assert.Equal(300_000 + 4096 + 4096, target.BytesWritten);
+        }
+        byte[] expected = [.. a, .. b];
+        b.CopyTo(expected, 8192);
+        Assert.Equal(expected, File.ReadAllBytes(path));
+    }
+
+    [Fact]
+    public void ScanDoesNotHideDamageInsideTheDeclaredEntries()
+    {
+        string log = _dir.File("bad.log");
+        byte[] data = LogBytes.Pattern(512, 9);
+        File.WriteAllBytes(log, new LogBytes(512).Write(0, data).Entry(0, 0, 1UL << 9).Write(1, data).ToArray());
+        string target = _dir.File("img");
+        File.WriteAllBytes(target, new byte[4096]);
+        var error = new StringWriter();
+        int code = new LogReplayer(new ReplayOptions { LogPath = log, ReplayPath = target, Scan = true }, new StringWriter(), error).Run();
+        Assert.Equal(1, code);
+        Assert.Contains("entry 1 at byte offset 1536", error.ToString());
+    }
+
+    [Fact]
     public void CNumberReadsLikeStrtoull()
     {
         Assert.True(CNumber.TryParse("0x10", out ulong hex)); Assert.Equal(16UL, hex);
