@@ -3,7 +3,7 @@ namespace FastLog.LogFormat;
 /// <summary>
 /// Where every entry of a log is, built in one sequential pass: entry → header offset, sector, length,
 /// flags and flush epoch (32 bytes per entry, <see cref="LogIndexEntry"/>), marks by name, FLUSH and FUA
-/// positions. Seeking to an entry is O(1); finding a mark or the next FLUSH/FUA from a position is
+/// positions (4 bytes more per FLUSH or FUA entry, plus the mark names). Seeking to an entry is O(1); finding a mark or the next FLUSH/FUA from a position is
 /// O(log n). Saved beside a regular-file log as <c>LOG.flidx</c> (see <see cref="LogIndexFile"/>).
 /// </summary>
 /// <remarks>
