@@ -9,7 +9,7 @@ namespace FastLog.Cli.Commands;
 /// </summary>
 internal static class ReplayCommand
 {
-    private static readonly Option<string> Log = new("--log") { Description = "The dm-log-writes log (file or block device). Required.", Required = true, HelpName = "LOG" };
+    private static readonly Option<string> Log = new("--log") { Description = "The dm-log-writes log (file or block device).", Required = true, HelpName = "LOG" };
     private static readonly Option<string> Target = new("--replay") { Description = "Replay onto this existing file or block device. Without it, print 'Log version=1, sectorsize=N, entries=N'.", HelpName = "DEV" };
     private static readonly Option<string> Limit = new("--limit") { Description = "Stop after N entries counted from the start point (inclusive).", HelpName = "N" };
     private static readonly Option<string> StartEntry = new("--start-entry") { Description = "Start at entry N (0-based); entries before it are not replayed.", HelpName = "N" };
