@@ -7,5 +7,8 @@ internal static class Commands
 {
     public static IEnumerable<Command> All() =>
     [
+        ReplayCommand.Create(),
+        InspectCommand.Create(),
+        GenerateLogCommand.Create(),
     ];
 }
