@@ -110,7 +110,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
         Assert.True(Sha256File(fx.DataImage(name)) == end, $"{name}: replay to dm-log-writes-end != data image written by the guest");
     }
 
-    private static void Replay(string fastlog, string log, string img, string mark, string ctx)
+    internal static void Replay(string fastlog, string log, string img, string mark, string ctx)
     {
         (int rc, string output) = GuestVm.RunHost(fastlog, "replay", "--log", log, "--replay", img, "--end-mark", mark);
         Assert.True(rc == 0, $"{ctx}: fastlog replay --end-mark {mark} failed ({rc}):\n{output}");
@@ -122,7 +122,16 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
             .Select(l => (Sha: l[..64], Path: l[66..])).ToList();
         string absentFile = Path.Combine(outDir, mark + ".absent");
         var absent = File.Exists(absentFile) ? File.ReadAllLines(absentFile).Where(l => l.Length > 0).ToList() : [];
+        CheckImage(fs, lbs, img, expected, absent, exactFileSet: kind == "all", ctx);
+    }
 
+    /// <summary>Attaches <paramref name="img"/> to a writable loop device, mounts it read-only (journal / log-tree
+    /// recovery still runs), checks that the <paramref name="expected"/> files have those sha256s, that
+    /// <paramref name="absent"/> paths do not exist and (if <paramref name="exactFileSet"/>) that no other regular
+    /// file exists, unmounts, and requires a clean e2fsck -fn / btrfs check --readonly.</summary>
+    internal static void CheckImage(string fs, int lbs, string img, IReadOnlyList<(string Sha, string Path)> expected,
+        IReadOnlyList<string> absent, bool exactFileSet, string ctx)
+    {
         string loop = Host("losetup", "-f", "--show", "--sector-size", lbs.ToString(System.Globalization.CultureInfo.InvariantCulture), img).Trim();
         string mnt = Directory.CreateTempSubdirectory("fastlog-xcheck-mnt.").FullName;
         try
@@ -139,7 +148,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
                 }
                 foreach (string path in absent)
                     Assert.False(File.Exists(Path.Combine(mnt, path)), $"{ctx}: {path} exists after replay but was deleted/renamed");
-                if (kind == "all")
+                if (exactFileSet)
                 {
                     var actual = Directory.EnumerateFiles(mnt, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
                         .Select(p => Path.GetRelativePath(mnt, p)).Order(StringComparer.Ordinal).ToList();
@@ -172,7 +181,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
         return output;
     }
 
-    private static string Sha256File(string path)
+    internal static string Sha256File(string path)
     {
         using var f = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(f));
