@@ -13,7 +13,7 @@ mkdir -p "$cache"
 log() { [[ "${VERBOSE:-0}" == 1 ]] && echo "setup: $*" >&2 || true; }
 
 need_cmds=(qemu-system-x86_64 busybox cpio depmod modprobe fio mkfs.btrfs mkfs.xfs mkfs.ext4 e2fsck btrfs dmsetup zstd xz losetup timeout sha256sum fstrim blkdiscard)
-pkgs=(qemu-system-x86 busybox-static cpio kmod fio btrfs-progs xfsprogs e2fsprogs dmsetup zstd xz-utils util-linux coreutils)
+pkgs=(qemu-system-x86 busybox-static cpio kmod fio btrfs-progs xfsprogs e2fsprogs dmsetup zstd xz-utils util-linux mount coreutils)
 missing=0
 for c in "${need_cmds[@]}"; do command -v "$c" >/dev/null 2>&1 || { log "missing $c"; missing=1; }; done
 # busybox must be the static one (it runs inside the initramfs)

@@ -26,6 +26,14 @@ public sealed record GuestResult(int ExitCode, string StdOut, string StdErr, str
 
 public sealed class GuestVmException(string message) : Exception(message);
 
+/// <summary>Put every test class that boots the guest in this collection: its tests then run one at a time and
+/// after the parallel ones, so TCG guests never compete with each other for the machine's 2 cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class GuestVmCollection
+{
+    public const string Name = "Guest VM";
+}
+
 /// <summary>
 /// Runs commands inside a qemu (TCG) guest that boots Debian's 6.12 kernel (it has ublk, dm-log-writes,
 /// dm-flakey, nbd), with the host's root file system shared read-only under a tmpfs overlay, so every

@@ -2,6 +2,7 @@ namespace FastLog.Tests.Guest;
 
 /// <summary>The guest harness itself: exit status, stdout/stderr, /out, cwd, disks with 512 / 4096 logical blocks,
 /// dm devices (no udev), and the modules tests rely on. One boot.</summary>
+[Collection(GuestVmCollection.Name)]
 public sealed class GuestVmTests
 {
     [Fact]

@@ -54,6 +54,7 @@ public sealed class KernelLogsFixture : IDisposable
 /// Needs root (losetup, mount) on the host, qemu and the guest kernel (tests/vm/setup.sh), and the fastlog
 /// binary (env FASTLOG_BIN, &lt;repo&gt;/bin/fastlog, or the build output next to the tests).
 /// </summary>
+[Collection(GuestVmCollection.Name)]
 public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<KernelLogsFixture>
 {
     [Theory]
