@@ -11,7 +11,7 @@
 #                    a throw-away directory is used).
 #  --timeout S       wall-clock limit for the whole VM (default 600); exit 124 on timeout.
 #  --env NAME=VALUE  export into the guest command's environment (FASTLOG_* variables,
-#                    PATH and HOME of the caller are passed through automatically).
+#                    PATH, HOME, DOTNET_ROOT of the caller are passed through automatically).
 # The command runs with the caller's working directory (if it exists in the guest, which
 # it does for any path on the host's root fs), as root. Its stdout/stderr are printed on
 # this script's stdout/stderr after the guest stops, and this script exits with the
@@ -49,7 +49,8 @@ mkdir -p "$out"; out="$(cd "$out" && pwd)"
 
 # The script the guest runs (inside the chroot).
 {
-  echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  printf 'export PATH=%q\n' "${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  [[ -n "${DOTNET_ROOT:-}" ]] && printf 'export DOTNET_ROOT=%q\n' "$DOTNET_ROOT"
   printf 'export HOME=%q\n' "${HOME:-/root}"
   echo 'export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1'
   printf 'export FASTLOG_IN_GUEST=1 FASTLOG_GUEST_OUT=/out\n'
