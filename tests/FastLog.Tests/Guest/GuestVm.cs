@@ -148,7 +148,16 @@ public static class GuestVm
         };
         foreach (string a in args)
             psi.ArgumentList.Add(a);
-        using Process p = Process.Start(psi) ?? throw new GuestVmException($"cannot start {file}");
+        Process? started;
+        try
+        {
+            started = Process.Start(psi);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new GuestVmException($"cannot run {file} ({e.Message}); tests/vm/setup.sh installs the host tools");
+        }
+        using Process p = started ?? throw new GuestVmException($"cannot start {file}");
         var sb = new StringBuilder();
         Task<string> so = p.StandardOutput.ReadToEndAsync();
         Task<string> se = p.StandardError.ReadToEndAsync();
