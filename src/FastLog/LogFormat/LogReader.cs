@@ -15,7 +15,10 @@ namespace FastLog.LogFormat;
 public sealed class LogReader : IDisposable
 {
     private readonly SafeFileHandle _handle;
-    private readonly byte[] _window;
+    private byte[] _window;
+    private byte[] _ahead;
+    private Task<int>? _aheadTask;
+    private long _aheadOffset;
     private long _windowStart;
     private int _windowLength;
     private int _currentHeaderInWindow = -1;
@@ -27,7 +30,9 @@ public sealed class LogReader : IDisposable
         Length = length;
         SuperBlock = superBlock;
         Options = options;
-        _window = GC.AllocateUninitializedArray<byte>(Math.Max(options.BufferSize, 2 * (int)superBlock.SectorSize), pinned: true);
+        int size = Math.Max(options.BufferSize, 2 * (int)superBlock.SectorSize);
+        _window = GC.AllocateUninitializedArray<byte>(size, pinned: true);
+        _ahead = options.ReadAhead ? GC.AllocateUninitializedArray<byte>(size, pinned: true) : [];
         Position = SectorSize;
     }
 
@@ -180,22 +185,62 @@ public sealed class LogReader : IDisposable
     {
         if (offset < _windowStart || offset + count > _windowStart + _windowLength)
         {
-            _windowStart = offset;
-            _windowLength = 0;
-            int toRead = (int)Math.Min(_window.Length, Length - offset);
-            while (_windowLength < toRead)
+            if (!TryTakeReadAhead(offset, count))
             {
-                int n = RandomAccess.Read(_handle, _window.AsSpan(_windowLength, toRead - _windowLength), offset + _windowLength);
-                if (n == 0)
-                    break;
-                _windowLength += n;
+                _windowStart = offset;
+                _windowLength = ReadFully(_window, offset);
             }
             if (_windowLength < count)
                 throw new LogFormatException(Path, NextEntryIndex, offset,
                     $"file shrank while reading: needed {count} bytes, got {_windowLength}");
+            StartReadAhead();
         }
         return _window.AsSpan((int)(offset - _windowStart), count);
     }
 
-    public void Dispose() => _handle.Dispose();
+    /// <summary>Reading sequentially, the next window is read in the background while this one is consumed.</summary>
+    private void StartReadAhead()
+    {
+        long next = _windowStart + _windowLength;
+        if (!Options.ReadAhead || _windowLength < _window.Length || next >= Length)
+            return;
+        byte[] buffer = _ahead;
+        _aheadOffset = next;
+        _aheadTask = Task.Run(() => ReadFully(buffer, next));
+    }
+
+    /// <summary>Swaps in the read-ahead window if it holds [offset, offset+count); a seek elsewhere discards it.</summary>
+    private bool TryTakeReadAhead(long offset, int count)
+    {
+        if (_aheadTask is null)
+            return false;
+        int length = _aheadTask.GetAwaiter().GetResult();
+        _aheadTask = null;
+        if (offset < _aheadOffset || offset + count > _aheadOffset + length)
+            return false;
+        (_window, _ahead) = (_ahead, _window);
+        _windowStart = _aheadOffset;
+        _windowLength = length;
+        return true;
+    }
+
+    private int ReadFully(byte[] buffer, long offset)
+    {
+        int toRead = (int)Math.Min(buffer.Length, Length - offset);
+        int done = 0;
+        while (done < toRead)
+        {
+            int n = RandomAccess.Read(_handle, buffer.AsSpan(done, toRead - done), offset + done);
+            if (n == 0)
+                break;
+            done += n;
+        }
+        return done;
+    }
+
+    public void Dispose()
+    {
+        try { _aheadTask?.Wait(); } catch (AggregateException) { /* the read is abandoned with the reader */ }
+        _handle.Dispose();
+    }
 }

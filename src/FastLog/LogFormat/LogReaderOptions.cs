@@ -13,5 +13,11 @@ public sealed record LogReaderOptions
     /// <summary>Bytes per sequential read. Large reads keep replay at disk speed; at least two log sectors.</summary>
     public int BufferSize { get; init; } = 8 << 20;
 
+    /// <summary>
+    /// Read the next window in the background while the current one is consumed (replay). Off for one-off
+    /// header walks where it would only double the memory.
+    /// </summary>
+    public bool ReadAhead { get; init; }
+
     public static LogReaderOptions Default { get; } = new();
 }

@@ -1,4 +1,5 @@
 using FastLog.LogFormat;
+using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.Replay;
 
@@ -136,20 +137,27 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
     {
         long stop = ReplayStop.Find(index, options, start, entryCount);
         long last = stop >= 0 ? stop : entryCount - 1;
-        int sectorSize = index.SectorSize;
         int exitCode = 0;
-        using var reader = LogReader.Open(options.LogPath, new LogReaderOptions { ScanPastEntryCount = options.Scan });
-        reader.SeekTo(start, index.HeaderOffset((int)start)); // start may equal entryCount (--start-mark on the last entry)
+        // The index validated every header when it was built, so replay reads only payloads, straight into
+        // the target's coalescing buffers; headers are never read twice.
+        using SafeFileHandle log = File.OpenHandle(options.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var prefetcher = new LogPrefetcher(log, RandomAccess.GetLength(log));
         try
         {
             ulong replayed = 0;
-            while (reader.NextEntryIndex <= last && reader.TryReadNext(out LogEntry entry))
+            for (long i = start; i <= last; i++)
             {
-                Apply(reader, target, entry, sectorSize);
-                replayed++;
-                if (options.Check is { } check && check.IsDue(replayed, entry.Header.Flags) && !RunFsck(target))
+                if (i >= index.Count)
                 {
-                    error.WriteLine($"Fsck errored out on entry {entry.Index}");
+                    index.ThrowIfDamaged(i); // replay-log stops at a malformed entry after replaying those before it
+                    break;
+                }
+                ref readonly LogIndexEntry entry = ref index[(int)i];
+                Apply(log, prefetcher, target, i, entry, index.SectorSize);
+                replayed++;
+                if (options.Check is { } check && check.IsDue(replayed, entry.Flags) && !RunFsck(target))
+                {
+                    error.WriteLine($"Fsck errored out on entry {i}");
                     exitCode = 1;
                     break;
                 }
@@ -166,32 +174,27 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         return exitCode;
     }
 
-    private void Apply(LogReader reader, ReplayTarget target, in LogEntry entry, int sectorSize)
+    private void Apply(SafeFileHandle log, LogPrefetcher prefetcher, ReplayTarget target, long number, in LogIndexEntry entry, int sectorSize)
     {
-        LogEntryHeader h = entry.Header;
         // replay-log's log_should_skip: entries with sectors outside [start, end] are skipped, but a discard
         // is applied before that test is consulted, so discards ignore the range.
-        bool skip = h.NrSectors != 0 && (h.Sector + h.NrSectors <= options.StartSector || h.Sector > options.EndSector);
-        ulong size = h.NrSectors * (ulong)sectorSize;
+        bool skip = entry.NrSectors != 0 && (entry.Sector + entry.NrSectors <= options.StartSector || entry.Sector > options.EndSector);
+        ulong size = entry.NrSectors * (ulong)sectorSize;
+        long payloadOffset = entry.HeaderOffset + sectorSize;
         if (options.Verbosity > 1 || (options.Verbosity > 0 && !skip))
-            output.WriteLine($"{(skip ? "skipping" : "replaying")} {entry.Index}@{entry.PayloadOffset / sectorSize}: sector {h.Sector}, size {size}, flags 0x{(ulong)h.Flags:x}({LogEntryFlagsText.Describe(h.Flags)})");
+            output.WriteLine($"{(skip ? "skipping" : "replaying")} {number}@{payloadOffset / sectorSize}: sector {entry.Sector}, size {size}, flags 0x{(ulong)entry.Flags:x}({LogEntryFlagsText.Describe(entry.Flags)})");
         if (size == 0)
             return;
-        if (h.IsDiscard)
+        if (entry.IsDiscard)
         {
             if (!options.NoDiscard)
-                target.Discard((long)h.Sector * sectorSize, (long)size);
+                target.Discard((long)entry.Sector * sectorSize, (long)size);
             return;
         }
         if (skip)
             return;
-        long deviceOffset = (long)h.Sector * sectorSize;
-        for (long done = 0; done < entry.PayloadLength;)
-        {
-            ReadOnlySpan<byte> chunk = reader.ReadPayload(entry, done);
-            target.Write(deviceOffset + done, chunk);
-            done += chunk.Length;
-        }
+        prefetcher.Reading(payloadOffset);
+        target.WriteFrom(log, payloadOffset, (long)entry.Sector * sectorSize, (long)size);
     }
 
     private bool RunFsck(ReplayTarget target)

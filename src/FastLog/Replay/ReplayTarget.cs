@@ -1,33 +1,42 @@
+using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using FastLog.Backends;
 using FastLog.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.Replay;
 
 /// <summary>
 /// The file or block device a log is replayed onto. Writes are coalesced: adjacent writes fill one large
-/// aligned buffer that goes out as a single pwrite (O_DIRECT when the target allows), on a background task
-/// while the next buffer fills. DISCARD punches a hole in a regular file and is BLKDISCARD on a device; if
+/// aligned buffer that goes out as a single pwrite (O_DIRECT when the target allows). A dedicated writer
+/// thread drains a queue of full buffers while the caller fills the next ones, so reading the log and
+/// writing the target overlap. DISCARD punches a hole in a regular file and is BLKDISCARD on a device; if
 /// that fails it becomes a zeroing (BLKZEROOUT / ZERO_RANGE, then plain zero writes), never a skip.
 /// </summary>
 /// <remarks>
-/// Ordering invariant: at most one buffer is in flight, and every discard, sync or non-adjacent write waits
-/// for it, so operations reach the target in log order. Not thread-safe.
+/// Ordering invariant: one writer thread issues queued runs in FIFO order, and every discard and sync first
+/// waits for the queue to empty, so operations reach the target in log order. Not thread-safe for callers.
 /// </remarks>
 public sealed unsafe class ReplayTarget : IDisposable
 {
     private const long DiscardChunk = 1L << 30; // as replay-log: no single ioctl larger than 1 GiB
     private const int DirectAlignment = 512;
+    private const int BufferCount = 4;
 
     private readonly FileBackend _buffered;
     private readonly FileBackend? _direct;
     private volatile bool _directRefused;
     private readonly int _capacity;
+    private readonly nint[] _buffers;
+    private readonly BlockingCollection<nint> _free = new(BufferCount);
+    private readonly BlockingCollection<(nint Buffer, long Offset, int Length)> _queue = new(BufferCount);
+    private readonly Thread _writer;
+    private readonly object _gate = new();
+    private int _queued; // runs handed to the writer and not yet written; guarded by _gate
+    private int _writeError; // first negative errno from the writer thread
     private byte* _filling;
-    private byte* _spare;
     private long _runOffset;
     private int _runLength;
-    private Task<int>? _inFlight;
     private bool _zeroInsteadOfDiscard;
     private readonly TextWriter? _verbose;
 
@@ -37,8 +46,15 @@ public sealed unsafe class ReplayTarget : IDisposable
         _direct = direct;
         _capacity = capacity;
         _verbose = verbose;
-        _filling = (byte*)NativeMemory.AlignedAlloc((nuint)capacity, 4096);
-        _spare = (byte*)NativeMemory.AlignedAlloc((nuint)capacity, 4096);
+        _buffers = new nint[BufferCount];
+        for (int i = 0; i < BufferCount; i++)
+        {
+            _buffers[i] = (nint)NativeMemory.AlignedAlloc((nuint)capacity, 4096);
+            _free.Add(_buffers[i]);
+        }
+        _filling = (byte*)_free.Take();
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "replay-writer" };
+        _writer.Start();
     }
 
     public string Path => _buffered.Path;
@@ -47,12 +63,13 @@ public sealed unsafe class ReplayTarget : IDisposable
     public long BytesWritten { get; private set; }
     public long WriteCalls { get; private set; }
 
-    /// <summary>Opens an existing file or block device (never creates one, as replay-log opens O_WRONLY).</summary>
-    /// <param name="path">Target path.</param>
-    /// <param name="direct">Also open with O_DIRECT for aligned runs; silently buffered where unsupported (tmpfs).</param>
-    /// <param name="verbose">Where to say that discards turned into zeroing, or null.</param>
-    /// <param name="bufferSize">Bytes per coalesced write.</param>
-    public static ReplayTarget Open(string path, bool direct = true, TextWriter? verbose = null, int bufferSize = 8 << 20)
+    /// <summary>
+    /// Opens an existing file or block device (never creates one, as replay-log opens O_WRONLY). With
+    /// <paramref name="direct"/>, aligned runs use O_DIRECT, silently buffered where unsupported (tmpfs).
+    /// <paramref name="verbose"/> hears when discards turn into zeroing. <paramref name="bufferSize"/> is the
+    /// size of one coalesced write; <see cref="BufferCount"/> of them are allocated.
+    /// </summary>
+    public static ReplayTarget Open(string path, bool direct = true, TextWriter? verbose = null, int bufferSize = 16 << 20)
     {
         FileBackend buffered = FileBackend.Open(path, direct: false, allowEmpty: true);
         FileBackend? directBackend = null;
@@ -70,7 +87,7 @@ public sealed unsafe class ReplayTarget : IDisposable
         while (!data.IsEmpty)
         {
             if (_runLength > 0 && offset != _runOffset + _runLength)
-                StartFlushRun();
+                QueueRun();
             if (_runLength == 0)
                 _runOffset = offset;
             int n = Math.Min(data.Length, _capacity - _runLength);
@@ -79,7 +96,33 @@ public sealed unsafe class ReplayTarget : IDisposable
             offset += n;
             data = data[n..];
             if (_runLength == _capacity)
-                StartFlushRun();
+                QueueRun();
+        }
+    }
+
+    /// <summary>
+    /// Queues <paramref name="length"/> bytes read from <paramref name="source"/> at <paramref name="sourceOffset"/>
+    /// for byte offset <paramref name="offset"/>. The bytes go from the log straight into the coalescing buffer,
+    /// one copy fewer than reading them into a buffer of one's own first.
+    /// </summary>
+    public void WriteFrom(SafeFileHandle source, long sourceOffset, long offset, long length)
+    {
+        while (length > 0)
+        {
+            if (_runLength > 0 && offset != _runOffset + _runLength)
+                QueueRun();
+            if (_runLength == 0)
+                _runOffset = offset;
+            int n = (int)Math.Min(length, _capacity - _runLength);
+            int read = RandomAccess.Read(source, new Span<byte>(_filling + _runLength, n), sourceOffset);
+            if (read <= 0)
+                throw new IOException($"log ended at byte {sourceOffset} while reading a payload (the file shrank?)");
+            _runLength += read;
+            offset += read;
+            sourceOffset += read;
+            length -= read;
+            if (_runLength == _capacity)
+                QueueRun();
         }
     }
 
@@ -117,32 +160,51 @@ public sealed unsafe class ReplayTarget : IDisposable
     /// <summary>Writes everything queued, without fsync.</summary>
     public void Drain()
     {
-        StartFlushRun();
-        WaitInFlight();
+        QueueRun();
+        lock (_gate)
+        {
+            while (_queued > 0)
+                Monitor.Wait(_gate);
+        }
+        ThrowIfWriteFailed();
     }
 
-    private void StartFlushRun()
+    private void QueueRun()
     {
         if (_runLength == 0)
             return;
-        WaitInFlight();
-        byte* buffer = _filling;
-        _filling = _spare;
-        _spare = buffer;
-        long offset = _runOffset;
-        int length = _runLength;
-        _runLength = 0;
-        BytesWritten += length;
+        ThrowIfWriteFailed();
+        lock (_gate)
+            _queued++;
+        _queue.Add(((nint)_filling, _runOffset, _runLength));
+        BytesWritten += _runLength;
         WriteCalls++;
-        _inFlight = Task.Run(() => WriteRun(buffer, offset, length));
+        _runLength = 0;
+        _filling = (byte*)_free.Take(); // blocks only when every buffer is queued: the disk is the bottleneck
     }
 
-    private void WaitInFlight()
+    private void WriterLoop()
     {
-        if (_inFlight is null)
-            return;
-        int rc = _inFlight.GetAwaiter().GetResult();
-        _inFlight = null;
+        foreach ((nint buffer, long offset, int length) in _queue.GetConsumingEnumerable())
+        {
+            if (Volatile.Read(ref _writeError) == 0)
+            {
+                int rc = WriteRun((byte*)buffer, offset, length);
+                if (rc < 0)
+                    Interlocked.CompareExchange(ref _writeError, rc, 0);
+            }
+            _free.Add(buffer);
+            lock (_gate)
+            {
+                _queued--;
+                Monitor.PulseAll(_gate);
+            }
+        }
+    }
+
+    private void ThrowIfWriteFailed()
+    {
+        int rc = Volatile.Read(ref _writeError);
         if (rc < 0)
             throw new IOException($"Error writing data to {Path}: {Libc.ErrorText(-rc)}");
     }
@@ -177,12 +239,16 @@ public sealed unsafe class ReplayTarget : IDisposable
 
     public void Dispose()
     {
-        try { _inFlight?.Wait(); } catch (AggregateException) { /* reported by Sync when it matters */ }
-        _inFlight = null;
+        if (_filling == null)
+            return;
+        _queue.CompleteAdding();
+        _writer.Join();
         _buffered.Dispose();
         _direct?.Dispose();
-        NativeMemory.AlignedFree(_filling);
-        NativeMemory.AlignedFree(_spare);
-        _filling = _spare = null;
+        foreach (nint buffer in _buffers)
+            NativeMemory.AlignedFree((void*)buffer);
+        _filling = null;
+        _queue.Dispose();
+        _free.Dispose();
     }
 }
