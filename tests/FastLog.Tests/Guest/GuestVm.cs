@@ -6,7 +6,8 @@ namespace FastLog.Tests.Guest;
 /// <summary>A raw image attached to the guest as a virtio disk (/dev/vda, /dev/vdb, ... in order).</summary>
 /// <param name="ImagePath">Host path of a raw image file (create it with <see cref="GuestVm.CreateSparseImage"/>).</param>
 /// <param name="LogicalBlockSize">512 or 4096 (logical = physical block size of the virtio disk).</param>
-public sealed record GuestDisk(string ImagePath, int LogicalBlockSize = 512);
+/// <param name="Sparse">Zero writes punch holes in the image (qemu detect-zeroes=unmap); discards always do.</param>
+public sealed record GuestDisk(string ImagePath, int LogicalBlockSize = 512, bool Sparse = false);
 
 /// <summary>What a guest run produced.</summary>
 /// <param name="ExitCode">The guest command's exit status; 124 = the VM timed out, 125 = the harness failed
@@ -91,7 +92,7 @@ public static class GuestVm
             if (d.LogicalBlockSize is not (512 or 4096))
                 throw new ArgumentException($"logical block size must be 512 or 4096, got {d.LogicalBlockSize}");
             psi.ArgumentList.Add("--disk");
-            psi.ArgumentList.Add($"{Path.GetFullPath(d.ImagePath)}:{d.LogicalBlockSize}");
+            psi.ArgumentList.Add($"{Path.GetFullPath(d.ImagePath)}:{d.LogicalBlockSize}{(d.Sparse ? ":sparse" : "")}");
         }
         psi.ArgumentList.Add("--out");
         psi.ArgumentList.Add(outDir);

@@ -21,6 +21,7 @@ public sealed class KernelLogsFixture : IDisposable
         GuestVm.EnsureAvailable();
         Dir = Directory.CreateTempSubdirectory("fastlog-kernel-xcheck.").FullName;
         var disks = new List<GuestDisk>();
+        char snapDev = (char)('a' + 2 * Cases.Length);
         var script = new List<string>();
         char dev = 'a';
         foreach ((string fs, int lbs) in Cases)
@@ -28,9 +29,13 @@ public sealed class KernelLogsFixture : IDisposable
             string name = CaseName(fs, lbs);
             disks.Add(new GuestDisk(GuestVm.CreateSparseImage(DataImage(name), DataBytes), lbs));
             disks.Add(new GuestDisk(GuestVm.CreateSparseImage(LogImage(name), LogBytes), lbs));
-            script.Add($"tests/vm/guest/dmlogwrites-workload.sh {fs} /dev/vd{dev} /dev/vd{(char)(dev + 1)} /out/{name} lw-{name}");
+            script.Add($"tests/vm/guest/dmlogwrites-workload.sh {fs} /dev/vd{dev} /dev/vd{(char)(dev + 1)} /out/{name} lw-{name} /dev/vd{snapDev}");
             dev = (char)(dev + 2);
+            snapDev++;
         }
+        // One snapshot disk per case, after the data/log pairs: copies of the data device at the "dev" marks.
+        foreach ((string fs, int lbs) in Cases)
+            disks.Add(new GuestDisk(GuestVm.CreateSparseImage(SnapImage(CaseName(fs, lbs)), 2 * DataBytes), lbs, Sparse: true));
         Guest = GuestVm.RunShell(string.Join("\n", script), disks, Path.Combine(Dir, "out"), TimeSpan.FromMinutes(12))
             .EnsureSuccess();
     }
@@ -38,6 +43,28 @@ public sealed class KernelLogsFixture : IDisposable
     public static string CaseName(string fs, int lbs) => $"{fs}-{lbs}";
     public string DataImage(string name) => Path.Combine(Dir, name + ".data.img");
     public string LogImage(string name) => Path.Combine(Dir, name + ".log.img");
+    public string SnapImage(string name) => Path.Combine(Dir, name + ".snap.img");
+
+    /// <summary>sha256 of the whole data device as the guest saw it at a "dev" mark (NAME.dev, or its copy on the snapshot disk).</summary>
+    public string DeviceSha256(string name, string mark)
+    {
+        string dev = Path.Combine(OutDir(name), mark + ".dev");
+        if (File.Exists(dev))
+            return File.ReadAllText(dev).Trim();
+        long[] range = File.ReadAllText(Path.Combine(OutDir(name), mark + ".snap")).Split(' ').Select(long.Parse).ToArray();
+        using var f = File.OpenRead(SnapImage(name));
+        f.Position = range[0];
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        byte[] buf = new byte[1 << 20];
+        for (long left = range[1]; left > 0;)
+        {
+            int n = f.Read(buf, 0, (int)Math.Min(buf.Length, left));
+            if (n == 0) throw new EndOfStreamException($"{SnapImage(name)} too short");
+            hash.AppendData(buf, 0, n);
+            left -= n;
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
     public string OutDir(string name) => Path.Combine(Dir, "out", name);
 
     public void Dispose()
@@ -97,7 +124,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
             GuestVm.CreateSparseImage(img, KernelLogsFixture.DataBytes);
             Replay(fastlog, log, img, mark, ctx);
             if (kind == "dev")
-                Assert.True(File.ReadAllText(Path.Combine(outDir, mark + ".dev")).Trim() == Sha256File(img),
+                Assert.True(fx.DeviceSha256(name, mark) == Sha256File(img),
                     $"{ctx}: whole-device sha256 of the replay differs from the guest's data device");
             CheckFiles(fs, lbs, img, outDir, mark, kind, ctx);
         }
@@ -107,7 +134,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
         GuestVm.CreateSparseImage(img, KernelLogsFixture.DataBytes);
         Replay(fastlog, log, img, "dm-log-writes-end", $"{name} end mark");
         string end = Sha256File(img);
-        Assert.True(File.ReadAllText(Path.Combine(outDir, "umount.dev")).Trim() == end, $"{name}: replay to dm-log-writes-end != guest device at umount");
+        Assert.True(fx.DeviceSha256(name, "umount") == end, $"{name}: replay to dm-log-writes-end != guest device at umount");
         Assert.True(Sha256File(fx.DataImage(name)) == end, $"{name}: replay to dm-log-writes-end != data image written by the guest");
     }
 
