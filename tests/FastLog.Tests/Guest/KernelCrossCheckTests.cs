@@ -150,21 +150,25 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
             .Select(l => (Sha: l[..64], Path: l[66..])).ToList();
         string absentFile = Path.Combine(outDir, mark + ".absent");
         var absent = File.Exists(absentFile) ? File.ReadAllLines(absentFile).Where(l => l.Length > 0).ToList() : [];
-        CheckImage(fs, lbs, img, expected, absent, exactFileSet: kind == "all", ctx);
+        CheckImage(fs, lbs, img, expected, absent, exactFileSet: kind == "all", cleanBeforeMount: kind == "dev", ctx);
     }
 
     /// <summary>Attaches <paramref name="img"/> to a writable loop device, mounts it read-only (journal / log-tree
     /// recovery still runs), checks that the <paramref name="expected"/> files have those sha256s, that
     /// <paramref name="absent"/> paths do not exist and (if <paramref name="exactFileSet"/>) that no other regular
-    /// file exists, unmounts, and requires a clean e2fsck -fn / btrfs check --readonly.</summary>
+    /// file exists, unmounts, and requires a clean e2fsck -fn / btrfs check --readonly. btrfs is checked before
+    /// the mount too (its on-disk state is always consistent), ext4 only when <paramref name="cleanBeforeMount"/>
+    /// (no journal to recover: after mkfs / umount).</summary>
     internal static void CheckImage(string fs, int lbs, string img, IReadOnlyList<(string Sha, string Path)> expected,
-        IReadOnlyList<string> absent, bool exactFileSet, string ctx)
+        IReadOnlyList<string> absent, bool exactFileSet, bool cleanBeforeMount, string ctx)
     {
         string loop = Host("losetup", "-f", "--show", "--sector-size", lbs.ToString(System.Globalization.CultureInfo.InvariantCulture), img).Trim();
         string mnt = Directory.CreateTempSubdirectory("fastlog-xcheck-mnt.").FullName;
         try
         {
             // A read-only mount still runs journal / log-tree recovery (the loop device is writable).
+            if (fs == "btrfs" || cleanBeforeMount)
+                Fsck(fs, loop, ctx + " before mount");
             Host("mount", "-t", fs, "-o", "ro", loop, mnt);
             try
             {
@@ -187,10 +191,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
             {
                 Host("umount", mnt);
             }
-            (int rc, string output) = fs == "ext4"
-                ? GuestVm.RunHost("e2fsck", "-fn", loop)
-                : GuestVm.RunHost("btrfs", "check", "--readonly", loop);
-            Assert.True(rc == 0, $"{ctx}: fsck not clean ({rc}):\n{output}");
+            Fsck(fs, loop, ctx + " after mount + umount");
         }
         finally
         {
@@ -199,6 +200,14 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
             GuestVm.RunHost("losetup", "-d", loop);
             Directory.Delete(mnt);
         }
+    }
+
+    private static void Fsck(string fs, string dev, string ctx)
+    {
+        (int rc, string output) = fs == "ext4"
+            ? GuestVm.RunHost("e2fsck", "-fn", dev)
+            : GuestVm.RunHost("btrfs", "check", "--readonly", dev);
+        Assert.True(rc == 0, $"{ctx}: fsck not clean ({rc}):\n{output}");
     }
 
     private static string Host(string file, params string[] args)

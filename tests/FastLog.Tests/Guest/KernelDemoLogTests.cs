@@ -29,7 +29,8 @@ public sealed class KernelDemoLogTests
                 if (mark is "umount" or "dm-log-writes-end")
                     Assert.Equal(lines.Single(l => l[0] == "umount-device")[1], KernelCrossCheckTests.Sha256File(img));
                 var expected = lines.Where(l => l[0] == mark).Select(l => (Sha: l[1][..64], Path: l[1][66..])).ToList();
-                KernelCrossCheckTests.CheckImage("ext4", 512, img, expected, [], exactFileSet: false, $"demo mark {mark}");
+                KernelCrossCheckTests.CheckImage("ext4", 512, img, expected, [], exactFileSet: false,
+                    cleanBeforeMount: mark is "mkfs" or "umount" or "dm-log-writes-end", $"demo mark {mark}");
             }
         }
         finally

@@ -73,7 +73,7 @@ mount -t "$fs" "$dev" "$mnt"
 # 1. a new file, fsynced: it (and its name) must survive
 rnd "$mnt/f1" 1048576; mkdir "$mnt/d"
 dd if=/dev/urandom of="$mnt/d/f2" bs=4096 count=64 conv=fsync status=none
-sync -d "$mnt/f1" 2>/dev/null || dd if=/dev/null of="$mnt/f1" conv=notrunc,fsync status=none
+sync "$mnt/f1"   # fsync (coreutils sync FILE)
 mark f1-fsync fsync f1 d/f2
 # 2. more files, appends, then a full sync
 rnd "$mnt/f3" 300000
