@@ -10,5 +10,6 @@ internal static class Commands
         ReplayCommand.Create(),
         InspectCommand.Create(),
         GenerateLogCommand.Create(),
+        DemoCommand.Create(),
     ];
 }
