@@ -5,13 +5,14 @@
 #   tests/vm/run-guest.sh [--disk IMG[:LBS]]... [--out DIR] [--timeout S] [--mem MB]
 #                         [--smp N] [--env NAME=VALUE]... -- COMMAND [ARGS...]
 #
-#  --disk IMG[:LBS]  raw image file attached as virtio disk (/dev/vda, /dev/vdb, ... in
-#                    order); LBS = logical (and physical) block size, 512 (default) or 4096.
+#  --disk IMG[:LBS[:sparse]]  raw image file attached as virtio disk (/dev/vda, /dev/vdb, ...
+#                    in order); LBS = logical (and physical) block size, 512 (default) or 4096;
+#                    discards punch holes in IMG; "sparse": zero writes punch holes too.
 #  --out DIR         host directory mounted read-write at /out in the guest (default: none,
 #                    a throw-away directory is used).
 #  --timeout S       wall-clock limit for the whole VM (default 600); exit 124 on timeout.
 #  --env NAME=VALUE  export into the guest command's environment (FASTLOG_* variables,
-#                    PATH and HOME of the caller are passed through automatically).
+#                    PATH, HOME, DOTNET_ROOT of the caller are passed through automatically).
 # The command runs with the caller's working directory (if it exists in the guest, which
 # it does for any path on the host's root fs), as root. Its stdout/stderr are printed on
 # this script's stdout/stderr after the guest stops, and this script exits with the
@@ -49,7 +50,8 @@ mkdir -p "$out"; out="$(cd "$out" && pwd)"
 
 # The script the guest runs (inside the chroot).
 {
-  echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+  printf 'export PATH=%q\n' "${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+  [[ -n "${DOTNET_ROOT:-}" ]] && printf 'export DOTNET_ROOT=%q\n' "$DOTNET_ROOT"
   printf 'export HOME=%q\n' "${HOME:-/root}"
   echo 'export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1'
   printf 'export FASTLOG_IN_GUEST=1 FASTLOG_GUEST_OUT=/out\n'
@@ -73,11 +75,15 @@ args=(-machine q35 -cpu max -smp "$smp" -m "$mem" -nodefaults -no-user-config -n
       -virtfs "local,path=$out,mount_tag=out,security_model=none")
 i=0
 for d in "${disks[@]}"; do
-  img="${d%:*}"; lbs=512
-  if [[ "$d" == *:* ]]; then lbs="${d##*:}"; fi
+  IFS=: read -r img lbs flags <<< "$d"; lbs="${lbs:-512}"; extra=""
+  case "${flags:-}" in
+    "") ;;
+    sparse) extra=",detect-zeroes=unmap" ;;   # zero writes punch holes in the host file
+    *) echo "run-guest: unknown disk flag '$flags' in $d (known: sparse)" >&2; exit 125 ;;
+  esac
   [[ -f "$img" ]] || { echo "run-guest: disk image $img not found" >&2; exit 125; }
   [[ "$lbs" == 512 || "$lbs" == 4096 ]] || { echo "run-guest: block size must be 512 or 4096: $d" >&2; exit 125; }
-  args+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=none,aio=io_uring,discard=unmap"
+  args+=(-drive "file=$img,if=none,id=d$i,format=raw,cache=none,aio=io_uring,discard=unmap$extra"
          -device "virtio-blk-pci,drive=d$i,logical_block_size=$lbs,physical_block_size=$lbs")
   i=$((i+1))
 done

@@ -7,6 +7,10 @@ internal static class Commands
 {
     public static IEnumerable<Command> All() =>
     [
+        ReplayCommand.Create(),
+        InspectCommand.Create(),
+        GenerateLogCommand.Create(),
+        DemoCommand.Create(),
         UblkServeCommand.Create(),
     ];
 }

@@ -6,7 +6,8 @@ namespace FastLog.Tests.Guest;
 /// <summary>A raw image attached to the guest as a virtio disk (/dev/vda, /dev/vdb, ... in order).</summary>
 /// <param name="ImagePath">Host path of a raw image file (create it with <see cref="GuestVm.CreateSparseImage"/>).</param>
 /// <param name="LogicalBlockSize">512 or 4096 (logical = physical block size of the virtio disk).</param>
-public sealed record GuestDisk(string ImagePath, int LogicalBlockSize = 512);
+/// <param name="Sparse">Zero writes punch holes in the image (qemu detect-zeroes=unmap); discards always do.</param>
+public sealed record GuestDisk(string ImagePath, int LogicalBlockSize = 512, bool Sparse = false);
 
 /// <summary>What a guest run produced.</summary>
 /// <param name="ExitCode">The guest command's exit status; 124 = the VM timed out, 125 = the harness failed
@@ -25,6 +26,14 @@ public sealed record GuestResult(int ExitCode, string StdOut, string StdErr, str
 }
 
 public sealed class GuestVmException(string message) : Exception(message);
+
+/// <summary>Put every test class that boots the guest in this collection: its tests then run one at a time and
+/// after the parallel ones, so TCG guests never compete with each other for the machine's 2 cores.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class GuestVmCollection
+{
+    public const string Name = "Guest VM";
+}
 
 /// <summary>
 /// Runs commands inside a qemu (TCG) guest that boots Debian's 6.12 kernel (it has ublk, dm-log-writes,
@@ -83,7 +92,7 @@ public static class GuestVm
             if (d.LogicalBlockSize is not (512 or 4096))
                 throw new ArgumentException($"logical block size must be 512 or 4096, got {d.LogicalBlockSize}");
             psi.ArgumentList.Add("--disk");
-            psi.ArgumentList.Add($"{Path.GetFullPath(d.ImagePath)}:{d.LogicalBlockSize}");
+            psi.ArgumentList.Add($"{Path.GetFullPath(d.ImagePath)}:{d.LogicalBlockSize}{(d.Sparse ? ":sparse" : "")}");
         }
         psi.ArgumentList.Add("--out");
         psi.ArgumentList.Add(outDir);
@@ -140,7 +149,16 @@ public static class GuestVm
         };
         foreach (string a in args)
             psi.ArgumentList.Add(a);
-        using Process p = Process.Start(psi) ?? throw new GuestVmException($"cannot start {file}");
+        Process? started;
+        try
+        {
+            started = Process.Start(psi);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new GuestVmException($"cannot run {file} ({e.Message}); tests/vm/setup.sh installs the host tools");
+        }
+        using Process p = started ?? throw new GuestVmException($"cannot start {file}");
         var sb = new StringBuilder();
         Task<string> so = p.StandardOutput.ReadToEndAsync();
         Task<string> se = p.StandardError.ReadToEndAsync();

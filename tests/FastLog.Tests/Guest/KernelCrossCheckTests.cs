@@ -21,6 +21,7 @@ public sealed class KernelLogsFixture : IDisposable
         GuestVm.EnsureAvailable();
         Dir = Directory.CreateTempSubdirectory("fastlog-kernel-xcheck.").FullName;
         var disks = new List<GuestDisk>();
+        char snapDev = (char)('a' + 2 * Cases.Length);
         var script = new List<string>();
         char dev = 'a';
         foreach ((string fs, int lbs) in Cases)
@@ -28,9 +29,13 @@ public sealed class KernelLogsFixture : IDisposable
             string name = CaseName(fs, lbs);
             disks.Add(new GuestDisk(GuestVm.CreateSparseImage(DataImage(name), DataBytes), lbs));
             disks.Add(new GuestDisk(GuestVm.CreateSparseImage(LogImage(name), LogBytes), lbs));
-            script.Add($"tests/vm/guest/dmlogwrites-workload.sh {fs} /dev/vd{dev} /dev/vd{(char)(dev + 1)} /out/{name} lw-{name}");
+            script.Add($"tests/vm/guest/dmlogwrites-workload.sh {fs} /dev/vd{dev} /dev/vd{(char)(dev + 1)} /out/{name} lw-{name} /dev/vd{snapDev}");
             dev = (char)(dev + 2);
+            snapDev++;
         }
+        // One snapshot disk per case, after the data/log pairs: copies of the data device at the "dev" marks.
+        foreach ((string fs, int lbs) in Cases)
+            disks.Add(new GuestDisk(GuestVm.CreateSparseImage(SnapImage(CaseName(fs, lbs)), 2 * DataBytes), lbs, Sparse: true));
         Guest = GuestVm.RunShell(string.Join("\n", script), disks, Path.Combine(Dir, "out"), TimeSpan.FromMinutes(12))
             .EnsureSuccess();
     }
@@ -38,6 +43,28 @@ public sealed class KernelLogsFixture : IDisposable
     public static string CaseName(string fs, int lbs) => $"{fs}-{lbs}";
     public string DataImage(string name) => Path.Combine(Dir, name + ".data.img");
     public string LogImage(string name) => Path.Combine(Dir, name + ".log.img");
+    public string SnapImage(string name) => Path.Combine(Dir, name + ".snap.img");
+
+    /// <summary>sha256 of the whole data device as the guest saw it at a "dev" mark (NAME.dev, or its copy on the snapshot disk).</summary>
+    public string DeviceSha256(string name, string mark)
+    {
+        string dev = Path.Combine(OutDir(name), mark + ".dev");
+        if (File.Exists(dev))
+            return File.ReadAllText(dev).Trim();
+        long[] range = File.ReadAllText(Path.Combine(OutDir(name), mark + ".snap")).Split(' ').Select(long.Parse).ToArray();
+        using var f = File.OpenRead(SnapImage(name));
+        f.Position = range[0];
+        using var hash = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        byte[] buf = new byte[1 << 20];
+        for (long left = range[1]; left > 0;)
+        {
+            int n = f.Read(buf, 0, (int)Math.Min(buf.Length, left));
+            if (n == 0) throw new EndOfStreamException($"{SnapImage(name)} too short");
+            hash.AppendData(buf, 0, n);
+            left -= n;
+        }
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
     public string OutDir(string name) => Path.Combine(Dir, "out", name);
 
     public void Dispose()
@@ -54,6 +81,7 @@ public sealed class KernelLogsFixture : IDisposable
 /// Needs root (losetup, mount) on the host, qemu and the guest kernel (tests/vm/setup.sh), and the fastlog
 /// binary (env FASTLOG_BIN, &lt;repo&gt;/bin/fastlog, or the build output next to the tests).
 /// </summary>
+[Collection(GuestVmCollection.Name)]
 public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<KernelLogsFixture>
 {
     [Theory]
@@ -96,7 +124,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
             GuestVm.CreateSparseImage(img, KernelLogsFixture.DataBytes);
             Replay(fastlog, log, img, mark, ctx);
             if (kind == "dev")
-                Assert.True(File.ReadAllText(Path.Combine(outDir, mark + ".dev")).Trim() == Sha256File(img),
+                Assert.True(fx.DeviceSha256(name, mark) == Sha256File(img),
                     $"{ctx}: whole-device sha256 of the replay differs from the guest's data device");
             CheckFiles(fs, lbs, img, outDir, mark, kind, ctx);
         }
@@ -106,11 +134,11 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
         GuestVm.CreateSparseImage(img, KernelLogsFixture.DataBytes);
         Replay(fastlog, log, img, "dm-log-writes-end", $"{name} end mark");
         string end = Sha256File(img);
-        Assert.True(File.ReadAllText(Path.Combine(outDir, "umount.dev")).Trim() == end, $"{name}: replay to dm-log-writes-end != guest device at umount");
+        Assert.True(fx.DeviceSha256(name, "umount") == end, $"{name}: replay to dm-log-writes-end != guest device at umount");
         Assert.True(Sha256File(fx.DataImage(name)) == end, $"{name}: replay to dm-log-writes-end != data image written by the guest");
     }
 
-    private static void Replay(string fastlog, string log, string img, string mark, string ctx)
+    internal static void Replay(string fastlog, string log, string img, string mark, string ctx)
     {
         (int rc, string output) = GuestVm.RunHost(fastlog, "replay", "--log", log, "--replay", img, "--end-mark", mark);
         Assert.True(rc == 0, $"{ctx}: fastlog replay --end-mark {mark} failed ({rc}):\n{output}");
@@ -122,12 +150,25 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
             .Select(l => (Sha: l[..64], Path: l[66..])).ToList();
         string absentFile = Path.Combine(outDir, mark + ".absent");
         var absent = File.Exists(absentFile) ? File.ReadAllLines(absentFile).Where(l => l.Length > 0).ToList() : [];
+        CheckImage(fs, lbs, img, expected, absent, exactFileSet: kind == "all", cleanBeforeMount: kind == "dev", ctx);
+    }
 
+    /// <summary>Attaches <paramref name="img"/> to a writable loop device, mounts it read-only (journal / log-tree
+    /// recovery still runs), checks that the <paramref name="expected"/> files have those sha256s, that
+    /// <paramref name="absent"/> paths do not exist and (if <paramref name="exactFileSet"/>) that no other regular
+    /// file exists, unmounts, and requires a clean e2fsck -fn / btrfs check --readonly. btrfs is checked before
+    /// the mount too (its on-disk state is always consistent), ext4 only when <paramref name="cleanBeforeMount"/>
+    /// (no journal to recover: after mkfs / umount).</summary>
+    internal static void CheckImage(string fs, int lbs, string img, IReadOnlyList<(string Sha, string Path)> expected,
+        IReadOnlyList<string> absent, bool exactFileSet, bool cleanBeforeMount, string ctx)
+    {
         string loop = Host("losetup", "-f", "--show", "--sector-size", lbs.ToString(System.Globalization.CultureInfo.InvariantCulture), img).Trim();
         string mnt = Directory.CreateTempSubdirectory("fastlog-xcheck-mnt.").FullName;
         try
         {
             // A read-only mount still runs journal / log-tree recovery (the loop device is writable).
+            if (fs == "btrfs" || cleanBeforeMount)
+                Fsck(fs, loop, ctx + " before mount");
             Host("mount", "-t", fs, "-o", "ro", loop, mnt);
             try
             {
@@ -139,7 +180,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
                 }
                 foreach (string path in absent)
                     Assert.False(File.Exists(Path.Combine(mnt, path)), $"{ctx}: {path} exists after replay but was deleted/renamed");
-                if (kind == "all")
+                if (exactFileSet)
                 {
                     var actual = Directory.EnumerateFiles(mnt, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0 })
                         .Select(p => Path.GetRelativePath(mnt, p)).Order(StringComparer.Ordinal).ToList();
@@ -150,10 +191,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
             {
                 Host("umount", mnt);
             }
-            (int rc, string output) = fs == "ext4"
-                ? GuestVm.RunHost("e2fsck", "-fn", loop)
-                : GuestVm.RunHost("btrfs", "check", "--readonly", loop);
-            Assert.True(rc == 0, $"{ctx}: fsck not clean ({rc}):\n{output}");
+            Fsck(fs, loop, ctx + " after mount + umount");
         }
         finally
         {
@@ -164,6 +202,14 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
         }
     }
 
+    private static void Fsck(string fs, string dev, string ctx)
+    {
+        (int rc, string output) = fs == "ext4"
+            ? GuestVm.RunHost("e2fsck", "-fn", dev)
+            : GuestVm.RunHost("btrfs", "check", "--readonly", dev);
+        Assert.True(rc == 0, $"{ctx}: fsck not clean ({rc}):\n{output}");
+    }
+
     private static string Host(string file, params string[] args)
     {
         (int rc, string output) = GuestVm.RunHost(file, args);
@@ -172,7 +218,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
         return output;
     }
 
-    private static string Sha256File(string path)
+    internal static string Sha256File(string path)
     {
         using var f = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(f));

@@ -7,7 +7,7 @@ namespace FastLog.Tests.Ublk;
 /// mkfs, mount, a write + fsync + rename + delete workload, umount; then a fresh server on the same backing
 /// must show a clean fsck and the same file contents (the data reached the backing, not just a cache).
 /// </summary>
-[Collection(UblkGuest.Collection)]
+[Collection(GuestVmCollection.Name)]
 public sealed class UblkFilesystemTests
 {
     [Theory]

@@ -7,7 +7,7 @@ namespace FastLog.Tests.Ublk;
 /// is opened with O_DIRECT, in the guest kernel. After the server stops, the same fio job verifies the backing disk directly (verify_only), so
 /// what the device acknowledged is what the backing holds.
 /// </summary>
-[Collection(UblkGuest.Collection)]
+[Collection(GuestVmCollection.Name)]
 public sealed class UblkFioTests
 {
     [Theory]

@@ -10,9 +10,6 @@ namespace FastLog.Tests.Ublk;
 /// </summary>
 internal static class UblkGuest
 {
-    /// <summary>Guest tests run one at a time: each boots a TCG VM that wants both of the machine's cores.</summary>
-    public const string Collection = "ublk guest";
-
     private static readonly Lazy<string> Binary = new(PublishAot, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public static string GuestScripts => Path.Combine(GuestVm.RepoRoot, "tests", "FastLog.Tests", "Ublk", "guest");

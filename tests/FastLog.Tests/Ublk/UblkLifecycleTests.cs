@@ -3,7 +3,7 @@ using FastLog.Tests.Guest;
 namespace FastLog.Tests.Ublk;
 
 /// <summary>How the device ends, in the guest kernel: cleanly on SIGTERM, and without hung tasks on SIGKILL.</summary>
-[Collection(UblkGuest.Collection)]
+[Collection(GuestVmCollection.Name)]
 public sealed class UblkLifecycleTests
 {
     [Fact]

@@ -1,15 +1,15 @@
-using System.Buffers.Binary;
 using FastLog.LogFormat;
+using FastLog.Replay;
 using FastLog.Tests.Guest;
 
 namespace FastLog.Tests.Ublk;
 
 /// <summary>
 /// A LoggingBackend behind /dev/ublkbN in the guest kernel: an ext4 workload and fio verify run on the device, the
-/// log goes to a second virtio disk, and afterwards replaying the log onto zeros must reproduce the backing byte for
-/// byte, with the FLUSH and FUA requests ext4 sends visible in it.
+/// log goes to a second virtio disk, and afterwards replaying the log onto zeros (fastlog replay) must reproduce the
+/// backing byte for byte, with the FLUSH and FUA requests ext4 sends visible in it.
 /// </summary>
-[Collection(UblkGuest.Collection)]
+[Collection(GuestVmCollection.Name)]
 public sealed class UblkLoggingTests
 {
     [Theory]
@@ -60,40 +60,29 @@ public sealed class UblkLoggingTests
     }
 
     /// <summary>
-    /// Applies every entry of a dm-log-writes log to a zeroed image (log-format.md: entries from log sector 1, a header
-    /// sector then nr_sectors of data; offsets in log sectors). Checks the end mark the server writes when it stops.
+    /// Replays the log onto a zeroed image with FastLog's replay-log (LogReplayer), and counts the FLUSH and FUA
+    /// entries with LogReader, which also checks the end mark the server writes when it stops.
     /// </summary>
     private static (byte[] Image, int Flushes, int FuaWrites) Replay(string logPath, long size)
     {
-        byte[] logBytes = File.ReadAllBytes(logPath);
-        LogSuperBlock super = LogSuperBlock.Read(logBytes, logPath);
-        int ss = (int)super.SectorSize;
-        var image = new byte[size];
-        long pos = ss;
+        string target = Path.Combine(Path.GetDirectoryName(logPath)!, "replayed.img");
+        GuestVm.CreateSparseImage(target, size);
+        var output = new StringWriter();
+        var replayer = new LogReplayer(new ReplayOptions { LogPath = logPath, ReplayPath = target }, output, output);
+        Assert.True(replayer.Run() == 0, $"replay failed: {output}");
+
         int flushes = 0, fua = 0;
         string? lastMark = null;
-        for (ulong i = 0; i < super.EntryCount; i++)
+        using (LogReader reader = LogReader.Open(logPath))
         {
-            ReadOnlySpan<byte> headerSector = logBytes.AsSpan((int)pos, ss);
-            LogEntryHeader h = LogEntryHeader.ReadFrom(headerSector);
-            pos += ss;
-            if (h.IsMark)
-                lastMark = LogEntryHeader.ReadMarkName(headerSector, h);
-            else if (h.IsFlush && h.NrSectors == 0)
-                flushes++;
-            else if (h.IsDiscard)
-                Array.Clear(image, (int)((long)h.Sector * ss), (int)((long)h.NrSectors * ss));
-            else
+            while (reader.TryReadNext(out LogEntry entry))
             {
-                int bytes = (int)((long)h.NrSectors * ss);
-                logBytes.AsSpan((int)pos, bytes).CopyTo(image.AsSpan((int)((long)h.Sector * ss)));
-                pos += bytes;
-                if (h.IsFua) fua++;
-                if (h.IsFlush) flushes++;
+                if (entry.Header.IsFlush) flushes++;
+                if (entry.Header.IsFua) fua++;
+                if (entry.Header.IsMark) lastMark = entry.MarkName;
             }
         }
         Assert.Equal(LogSuperBlock.EndMarkName, lastMark);
-        Assert.Equal(0ul, BinaryPrimitives.ReadUInt64LittleEndian(logBytes.AsSpan((int)pos))); // nothing after the last entry
-        return (image, flushes, fua);
+        return (File.ReadAllBytes(target), flushes, fua);
     }
 }

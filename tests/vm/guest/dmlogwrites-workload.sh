@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Guest side of the kernel cross-check (runs INSIDE the guest, see tests/vm/run-guest.sh).
 #
-#   dmlogwrites-workload.sh FS DATA_DEV LOG_DEV OUTDIR [DM_NAME]
+#   dmlogwrites-workload.sh FS DATA_DEV LOG_DEV OUTDIR [DM_NAME [SNAP_DEV]]
 #
 # Puts the kernel's dm-log-writes target over DATA_DEV with LOG_DEV as log, runs mkfs (FS =
 # ext4 | btrfs), marks "mkfs", mounts, then writes / fsyncs / renames / deletes / trims files
@@ -15,11 +15,15 @@
 #                         fsync - only the files in NAME.files were fsynced: they must match,
 #                                 other files are unspecified.
 #                         dev   - fs not mounted, device flushed: NAME.dev holds the sha256 of
-#                                 the whole data device; NAME.files is empty.
+#                                 the whole data device; NAME.files is empty. With SNAP_DEV (a disk
+#                                 at least 2x the data disk), the device is instead copied to
+#                                 SNAP_DEV at byte offset SLOT*size (slot 0 = first dev mark) and
+#                                 NAME.snap holds "OFFSET LENGTH" (hashing 256 MiB in a TCG guest
+#                                 costs ~7 s, a direct-I/O copy ~0.5 s; the host hashes the copy).
 #   NAME.absent         (optional) paths that must NOT exist at that mark.
 #   info.txt            fs, logical block size, data/log devices, dmsetup status at the end.
 set -euo pipefail
-fs="$1"; data="$2"; logdev="$3"; out="$4"; name="${5:-fastlog-lw}"
+fs="$1"; data="$2"; logdev="$3"; out="$4"; name="${5:-fastlog-lw}"; snap="${6:-}"; slot=0
 mkdir -p "$out"; : > "$out/marks.txt"
 dev="/dev/mapper/$name"
 mnt="/mnt/$name"
@@ -46,7 +50,13 @@ mark() {  # mark NAME KIND [FILES...]
   esac
   dmsetup message "$name" 0 mark "$m"
   # the device's content is read through dm (reads pass to the data device)
-  if [[ "$kind" == dev ]]; then sha256sum < "$dev" | cut -d' ' -f1 > "$out/$m.dev"; fi
+  if [[ "$kind" == dev && -n "$snap" ]]; then
+    local size; size="$(blockdev --getsize64 "$dev")"
+    dd if="$dev" of="$snap" bs=1M seek=$((slot * size / 1048576)) iflag=direct oflag=direct conv=notrunc status=none
+    echo "$((slot * size)) $size" > "$out/$m.snap"; slot=$((slot + 1))
+  elif [[ "$kind" == dev ]]; then
+    sha256sum < "$dev" | cut -d' ' -f1 > "$out/$m.dev"
+  fi
   echo "$m $kind" >> "$out/marks.txt"
 }
 rnd() { head -c "$2" /dev/urandom > "$1"; }
@@ -63,7 +73,7 @@ mount -t "$fs" "$dev" "$mnt"
 # 1. a new file, fsynced: it (and its name) must survive
 rnd "$mnt/f1" 1048576; mkdir "$mnt/d"
 dd if=/dev/urandom of="$mnt/d/f2" bs=4096 count=64 conv=fsync status=none
-sync -d "$mnt/f1" 2>/dev/null || dd if=/dev/null of="$mnt/f1" conv=notrunc,fsync status=none
+sync "$mnt/f1"   # fsync (coreutils sync FILE)
 mark f1-fsync fsync f1 d/f2
 # 2. more files, appends, then a full sync
 rnd "$mnt/f3" 300000
