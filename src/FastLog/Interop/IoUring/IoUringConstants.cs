@@ -4,6 +4,7 @@ namespace FastLog.Interop.IoUring;
 internal enum IoUringOp : byte
 {
     Nop = 0,
+    Writev = 2,
     Fsync = 3,
     Read = 22,
     Write = 23,

@@ -15,6 +15,9 @@ internal static unsafe class SqePrep
     public static void Write(IoUringSqe* sqe, int fd, void* buffer, uint length, long offset, ulong userData)
         => ReadWrite(sqe, IoUringOp.Write, fd, buffer, length, offset, userData);
 
+    public static void Writev(IoUringSqe* sqe, int fd, IoVec* iov, uint count, long offset, ulong userData)
+        => ReadWrite(sqe, IoUringOp.Writev, fd, iov, count, offset, userData);
+
     public static void Fsync(IoUringSqe* sqe, int fd, bool dataOnly, ulong userData)
     {
         sqe->Opcode = IoUringOp.Fsync;
