@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace FastLog.Cli.Demo;
 
 /// <summary>
@@ -25,44 +23,20 @@ internal static class KernelLogTour
         Shell.Show(fastlog, "inspect", log);
         Console.WriteLine();
 
-        var seen = ReadExpectations();
         string image = Path.Combine(dir, "kernel-replay.img");
-        bool allGood = true;
         Console.WriteLine("Replaying to each mark onto a zeroed image, then comparing with what the guest saw there:");
-        foreach (string mark in seen.Marks)
-        {
-            using (FileStream f = File.Create(image)) f.SetLength(DeviceBytes);
-            Shell.Show(fastlog, "replay", "--log", log, "--replay", image, "--end-mark", mark);
-            string entry = Shell.Must(fastlog, "replay", "--log", log, "--find", "--end-mark", mark).Trim();
-            var problems = new List<string>();
-            bool deviceChecked = seen.DeviceSha256 != null && mark is "umount" or "dm-log-writes-end";
-            if (deviceChecked && Sha256(image) != seen.DeviceSha256)
-                problems.Add("whole device differs from the guest's");
-            var files = seen.Files.Where(f => f.Mark == mark).ToList();
-            using (var mounted = new MountedImage(image))
-                foreach (var (_, sha, path) in files)
-                {
-                    string full = Path.Combine(mounted.Root, path);
-                    if (!File.Exists(full)) problems.Add($"{path} missing");
-                    else if (Sha256(full) != sha) problems.Add($"{path} differs");
-                }
-            (int fsck, string fsckOutput) = Shell.Capture("e2fsck", "-fn", image);
-            if (fsck != 0) problems.Add($"e2fsck -fn: {fsckOutput.Trim().Split('\n')[^1]}");
-            allGood &= problems.Count == 0;
-            string what = deviceChecked ? "whole device" : $"{files.Count} files";
-            string verdict = problems.Count == 0 ? $"{what} as the guest saw it, fsck clean" : string.Join("; ", problems);
-            Console.WriteLine($"   {mark,-18} entry {entry,-14} {verdict}");
-        }
+        bool allGood = true;
+        foreach (MarkExpectation expected in ReadExpectations())
+            allGood &= MarkCheck.Run(fastlog, log, image, DeviceBytes, expected);
         return allGood;
     }
 
-    private sealed record Expectations(List<string> Marks, List<(string Mark, string Sha, string Path)> Files, string? DeviceSha256);
-
-    private static Expectations ReadExpectations()
+    /// <summary>The marks file: "MARK SHA256  PATH" per file durable at a mark, the device hash after umount.</summary>
+    private static List<MarkExpectation> ReadExpectations()
     {
         using var reader = new StreamReader(typeof(KernelLogTour).Assembly.GetManifestResourceStream(MarksResource)!);
         var marks = new List<string>();
-        var files = new List<(string, string, string)>();
+        var files = new List<(string Mark, string Path, string Sha)>();
         string? device = null;
         while (reader.ReadLine() is { } line)
         {
@@ -73,15 +47,11 @@ internal static class KernelLogTour
                 continue;
             string[] parts = line.Split(' ', 2);
             if (parts[0] == "umount-device") device = parts[1].Trim();
-            else files.Add((parts[0], parts[1][..64], parts[1][66..]));
+            else files.Add((parts[0], parts[1][66..], parts[1][..64]));
         }
         marks.Add("dm-log-writes-end");
-        return new Expectations(marks, files, device);
-    }
-
-    private static string Sha256(string path)
-    {
-        using FileStream stream = File.OpenRead(path);
-        return Convert.ToHexStringLower(SHA256.HashData(stream));
+        return marks.Select(m => new MarkExpectation(m,
+            files.Where(f => f.Mark == m).Select(f => (f.Path, f.Sha)).ToList(), [],
+            m is "umount" or "dm-log-writes-end" ? device : null)).ToList();
     }
 }
