@@ -1,0 +1,62 @@
+using FastLog.Backends;
+using FastLog.Frontends;
+using FastLog.Frontends.Fuse;
+
+namespace FastLog.Tests.Fuse;
+
+[Collection("fuse")]
+public class FuseFilesystemTests
+{
+    internal const string Workload = """
+        set -e
+        cd "$1"
+        mkdir -p a b
+        for i in $(seq 1 20); do
+          dd if=/dev/urandom of=a/f$i bs=16k count=$((i % 7 + 1)) conv=fsync status=none
+        done
+        for i in $(seq 1 20 | shuf); do mv a/f$i b/g$i; done
+        sync -f .
+        for i in $(seq 1 20 2); do rm b/g$i; done
+        dd if=/dev/urandom of=big bs=1M count=24 status=none
+        fsync big 2>/dev/null || sync big
+        mv big b/big2
+        rm -f b/g2
+        sync -f .
+        ls -R . | wc -l
+        """;
+
+    public static TheoryData<string, string, string> FileSystems => new()
+    {
+        { "ext4", "mkfs.ext4 -q -F", "e2fsck -fn" },
+        { "xfs", "mkfs.xfs -q -f", "xfs_repair -n" },
+        { "btrfs", "mkfs.btrfs -q -f", "btrfs check" },
+    };
+
+    [Theory]
+    [MemberData(nameof(FileSystems))]
+    public void Mkfs_mount_workload_umount_fsck(string fs, string mkfs, string fsck)
+    {
+        using var dir = new Shell.TempDir();
+        string backingPath = dir.Sparse("backing.img", 320L << 20);
+        string device;
+        using (var backing = FileBackend.Open(backingPath))
+        using (var frontend = new FuseFrontend(backing, new FrontendOptions()))
+        {
+            device = frontend.Start();
+            Assert.StartsWith("/dev/loop", device);
+            File.WriteAllText(dir.File("workload.sh"), Workload);
+            Shell.Check($"""
+                set -e
+                {mkfs} {device}
+                mkdir -p {dir.Path}/mnt
+                mount -t {fs} {device} {dir.Path}/mnt
+                bash {dir.File("workload.sh")} {dir.Path}/mnt
+                umount {dir.Path}/mnt
+                """, 300);
+            frontend.Stop();
+            Assert.True(frontend.Completion.IsCompleted);
+            Assert.Equal(0, frontend.Session!.UnexpectedErrors);
+        }
+        Shell.Check($"{fsck} {backingPath}", 300);
+    }
+}
