@@ -44,6 +44,7 @@ public class FuseFilesystemTests
         {
             device = frontend.Start();
             Assert.StartsWith("/dev/loop", device);
+            Assert.True(frontend.UsesDirectIo, "loop did not take direct I/O on the FUSE file");
             File.WriteAllText(dir.File("workload.sh"), Workload);
             Shell.Check($"""
                 set -e
