@@ -1,0 +1,439 @@
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+using FastLog.Backends;
+using FastLog.Interop;
+using FastLog.LogFormat;
+
+namespace FastLog.Capture;
+
+/// <summary>How a <see cref="CaptureLog"/> trades memory and latency.</summary>
+public sealed record CaptureLogOptions
+{
+    /// <summary>Staging memory; when the writer is this far behind, producers stall. Power of two.</summary>
+    public long RingBytes { get; init; } = 64 << 20;
+
+    /// <summary>A FLUSH or FUA completes only once the log is durable up to it (dm-log-writes' worst case needs this
+    /// for a log that must survive the host). Off: the log is made durable in the background.</summary>
+    public bool DurableFlush { get; init; } = true;
+
+    /// <summary>Pending bytes at which producers wake the writer instead of letting it sleep out its interval.</summary>
+    public long WakeBytes { get; init; } = 1 << 20;
+
+    /// <summary>How long the writer sleeps when nobody waits for it.</summary>
+    public TimeSpan WriterInterval { get; init; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>How often the super block's nr_entries is refreshed while running (always at close).</summary>
+    public TimeSpan SuperBlockInterval { get; init; } = TimeSpan.FromMilliseconds(200);
+}
+
+/// <summary>
+/// The capture pipeline: frontends' threads append records to a lock-free <see cref="CaptureRing"/>; one writer
+/// thread appends the ring's bytes to a dm-log-writes v1 log with O_DIRECT, and makes them durable in groups.
+/// </summary>
+/// <remarks>
+/// Durability is told by monotonic log addresses: a record is in the log order once appended (its address is
+/// fixed), written once <see cref="WrittenUntil"/> passes its end, durable once <see cref="DurableUntil"/> does.
+/// <see cref="WaitDurable"/> blocks until DurableUntil reaches an address; one fdatasync serves every waiter below it.
+/// A failed log write or a full log device fails every later append and wait with the errno; nothing is dropped
+/// silently (unlike the kernel target, which passes I/O through unlogged).
+/// </remarks>
+public sealed unsafe class CaptureLog : IDisposable
+{
+    private const int BlockSize = 4096; // O_DIRECT unit: whole aligned blocks, whatever the log sector size
+    private readonly CaptureRing _ring;
+    private readonly CaptureLogOptions _options;
+    private readonly int _fd;
+    private readonly long _logCapacity;
+    private readonly bool _isRegularFile;
+    private readonly byte* _headBlock;  // log block 0 (super block + first records), kept to rewrite nr_entries
+    private readonly byte* _tailBlock;  // a partial last block, zero-padded past the committed end
+    private readonly Thread _writer;
+    private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
+    private readonly object _durableLock = new();
+    private long _writtenUntil, _durableUntil, _durableRequested;
+    private long _entries, _durableEntries, _superEntries;
+    private int _durableWaiters, _writerSleeping, _failure;
+    private volatile bool _closing;
+    private int _disposed;
+
+    private CaptureLog(string path, int fd, int sectorSize, long logCapacity, bool isRegularFile, bool direct, CaptureLogOptions options)
+    {
+        Path = path;
+        SectorSize = sectorSize;
+        IsDirect = direct;
+        _fd = fd;
+        _logCapacity = logCapacity;
+        _isRegularFile = isRegularFile;
+        _options = options;
+        _ring = new CaptureRing(options.RingBytes, sectorSize, startAddress: sectorSize);
+        _headBlock = (byte*)NativeMemory.AlignedAlloc(BlockSize, BlockSize);
+        _tailBlock = (byte*)NativeMemory.AlignedAlloc(BlockSize, BlockSize);
+        NativeMemory.Clear(_headBlock, BlockSize);
+        new LogSuperBlock(0, (uint)sectorSize).WriteTo(new Span<byte>(_headBlock, BlockSize));
+        // The super block is the ring's first unit; producers start after it, so the first block written carries it.
+        new LogSuperBlock(0, (uint)sectorSize).WriteTo(_ring.UnitAt(0));
+        _writer = new Thread(WriterLoop) { IsBackground = true, Name = "fastlog-log-writer" };
+        _writer.Start();
+    }
+
+    public string Path { get; }
+    public int SectorSize { get; }
+
+    /// <summary>False where the log's filesystem refuses O_DIRECT (tmpfs): the page cache is used instead.</summary>
+    public bool IsDirect { get; }
+
+    public long WrittenUntil => Volatile.Read(ref _writtenUntil);
+    public long DurableUntil => Volatile.Read(ref _durableUntil);
+
+    /// <summary>Entries appended so far (not counting those whose append failed).</summary>
+    public long EntriesDurable => Volatile.Read(ref _durableEntries);
+
+    /// <summary>Zero, or the negative errno that stopped the log.</summary>
+    public int Failure => Volatile.Read(ref _failure);
+
+    /// <summary>Why the log stopped, for the CLI; null while it works.</summary>
+    public string? FailureReason { get; private set; }
+
+    /// <summary>Creates (truncates) a log file, or takes over a whole block device as the log.</summary>
+    /// <param name="sectorSize">The log sector size: the logical block size of the logged device, as the kernel does.</param>
+    public static CaptureLog Create(string path, int sectorSize, CaptureLogOptions? options = null)
+    {
+        options ??= new CaptureLogOptions();
+        if (sectorSize is not (512 or 4096))
+            throw new ArgumentOutOfRangeException(nameof(sectorSize), sectorSize, "log sector size must be 512 or 4096");
+        bool direct = true;
+        int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC | Libc.O_DIRECT, 420);
+        if (fd < 0 && Libc.Errno == Libc.EINVAL)
+        {
+            direct = false;
+            fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 420);
+        }
+        if (fd < 0)
+            throw new IOException($"{path}: cannot open the log: {Libc.ErrorText(Libc.Errno)}");
+        try
+        {
+            (long size, bool isBlockDevice) = FileBackend.SizeOf(fd, path);
+            if (!isBlockDevice && Libc.FTruncate(fd, 0) != 0)
+                throw new IOException($"{path}: cannot truncate the log: {Libc.ErrorText(Libc.Errno)}");
+            if (isBlockDevice && size < 2L * BlockSize)
+                throw new IOException($"{path}: log device is too small ({size} bytes)");
+            return new CaptureLog(path, fd, sectorSize, isBlockDevice ? size : long.MaxValue, !isBlockDevice, direct, options);
+        }
+        catch
+        {
+            Libc.Close(fd);
+            throw;
+        }
+    }
+
+    /// <summary>Appends a write entry with its payload; returns its end address, or a negative errno.</summary>
+    /// <remarks>Payloads larger than the ring allows are split into consecutive entries.</remarks>
+    public long AppendWrite(long byteOffset, ReadOnlySpan<byte> data, LogEntryFlags flags = LogEntryFlags.None)
+    {
+        if (byteOffset % SectorSize != 0 || data.Length % SectorSize != 0)
+            return -Libc.EINVAL;
+        long end = 0;
+        int chunk = _ring.MaxRecord - SectorSize;
+        do
+        {
+            ReadOnlySpan<byte> part = data[..Math.Min(chunk, data.Length)];
+            if (!TryReserve(SectorSize + part.Length, out long address, out int error))
+                return error;
+            Span<byte> header = _ring.UnitAt(address);
+            header.Clear();
+            LogEntryHeader.Write((ulong)(byteOffset / SectorSize), (ulong)(part.Length / SectorSize), flags).WriteTo(header);
+            _ring.Write(address + SectorSize, part);
+            end = Publish(address, SectorSize + part.Length);
+            byteOffset += part.Length;
+            data = data[part.Length..];
+        } while (!data.IsEmpty);
+        return end;
+    }
+
+    /// <summary>Appends a write entry whose payload is zeros (WRITE_ZEROES is logged as the data it leaves).</summary>
+    public long AppendZeroes(long byteOffset, long length)
+    {
+        if (byteOffset % SectorSize != 0 || length % SectorSize != 0)
+            return -Libc.EINVAL;
+        long end = 0;
+        int chunk = _ring.MaxRecord - SectorSize;
+        while (length > 0)
+        {
+            int part = (int)Math.Min(chunk, length);
+            if (!TryReserve(SectorSize + part, out long address, out int error))
+                return error;
+            _ring.Clear(address, SectorSize + part);
+            LogEntryHeader.Write((ulong)(byteOffset / SectorSize), (ulong)(part / SectorSize)).WriteTo(_ring.UnitAt(address));
+            end = Publish(address, SectorSize + part);
+            byteOffset += part;
+            length -= part;
+        }
+        return end;
+    }
+
+    public long AppendDiscard(long byteOffset, long length)
+    {
+        if (byteOffset % SectorSize != 0 || length % SectorSize != 0)
+            return -Libc.EINVAL;
+        return AppendHeaderOnly(LogEntryHeader.Discard((ulong)(byteOffset / SectorSize), (ulong)(length / SectorSize)));
+    }
+
+    /// <summary>Appends a FLUSH entry; the flush enters the order here, when it arrives.</summary>
+    public long AppendFlush() => AppendHeaderOnly(LogEntryHeader.Flush());
+
+    /// <summary>Appends a MARK entry. Names follow the kernel's rule: 1 to sectorsize-33 bytes.</summary>
+    public long AppendMark(string name)
+    {
+        int max = LogEntryHeader.MaxMarkNameLength(SectorSize);
+        int length = System.Text.Encoding.UTF8.GetByteCount(name);
+        if (length == 0 || length > max)
+            return -Libc.EINVAL;
+        if (!TryReserve(SectorSize, out long address, out int error))
+            return error;
+        Span<byte> header = _ring.UnitAt(address);
+        header.Clear();
+        LogEntryHeader.WriteMark(header, name);
+        return Publish(address, SectorSize);
+    }
+
+    /// <summary>Blocks until the log is durable up to <paramref name="address"/>; 0, or the log's negative errno.</summary>
+    public int WaitDurable(long address)
+    {
+        if (Volatile.Read(ref _durableUntil) >= address)
+            return 0;
+        long requested;
+        while ((requested = Volatile.Read(ref _durableRequested)) < address)
+            if (Interlocked.CompareExchange(ref _durableRequested, address, requested) == requested)
+                break;
+        Interlocked.Increment(ref _durableWaiters);
+        try
+        {
+            WakeWriter();
+            lock (_durableLock)
+                while (Volatile.Read(ref _durableUntil) < address && Volatile.Read(ref _failure) == 0)
+                    Monitor.Wait(_durableLock, 100);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _durableWaiters);
+        }
+        return Volatile.Read(ref _durableUntil) >= address ? 0 : Volatile.Read(ref _failure);
+    }
+
+    private long AppendHeaderOnly(LogEntryHeader entry)
+    {
+        if (!TryReserve(SectorSize, out long address, out int error))
+            return error;
+        Span<byte> header = _ring.UnitAt(address);
+        header.Clear();
+        entry.WriteTo(header);
+        return Publish(address, SectorSize);
+    }
+
+    private bool TryReserve(int length, out long address, out int error)
+    {
+        error = Volatile.Read(ref _failure);
+        address = 0;
+        if (error != 0)
+            return false;
+        if (_closing)
+        {
+            error = -Libc.EIO;
+            return false;
+        }
+        if (!_ring.TryReserve(length, out address))
+        {
+            error = _ring.Failure;
+            return false;
+        }
+        if (address + length > _logCapacity)
+        {
+            Fail(-Libc.ENOSPC, $"the log device {Path} is full ({_logCapacity} bytes); every later request fails");
+            error = -Libc.ENOSPC;
+            return false;
+        }
+        return true;
+    }
+
+    private long Publish(long address, int length)
+    {
+        _ring.Commit(address, length);
+        long end = address + length;
+        if (end - Volatile.Read(ref _writtenUntil) >= _options.WakeBytes)
+            WakeWriter();
+        return end;
+    }
+
+    private void WakeWriter()
+    {
+        if (Volatile.Read(ref _writerSleeping) != 0)
+            _wake.Set();
+    }
+
+    // ---- the writer thread ----
+
+    private void WriterLoop()
+    {
+        long lastSuper = Stopwatch.GetTimestamp();
+        long superTicks = (long)(_options.SuperBlockInterval.TotalSeconds * Stopwatch.Frequency);
+        // Only a log I/O error ends the loop early; after a full log device it still drains what was committed.
+        while (true)
+        {
+            bool closing = _closing;
+            long committed = _ring.AdvanceCommitted(ref _entries);
+            long entriesAtCommit = _entries;
+            if (committed > _writtenUntil && !WriteOut(_writtenUntil, committed))
+                break;
+            bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
+            if (wantDurable && _writtenUntil > _durableUntil)
+            {
+                if (!Sync())
+                    break;
+                Volatile.Write(ref _durableEntries, entriesAtCommit);
+                Volatile.Write(ref _durableUntil, _writtenUntil);
+                if (Volatile.Read(ref _durableWaiters) != 0)
+                    lock (_durableLock) Monitor.PulseAll(_durableLock);
+            }
+            if (_durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
+            {
+                if (!WriteSuperBlock(_durableEntries))
+                    break;
+                lastSuper = Stopwatch.GetTimestamp();
+            }
+            bool drained = _ring.CommittedUntil >= _ring.ReservedUntil || _ring.Failure != 0;
+            if (closing && drained && _superEntries == _durableEntries)
+            {
+                if (!Sync())
+                    break;
+                return;
+            }
+            bool idle = _ring.CommittedUntil == committed
+                && Volatile.Read(ref _durableRequested) <= Volatile.Read(ref _durableUntil);
+            if (idle && !_closing)
+            {
+                // A full fence between announcing sleep and re-checking: a waiter that missed the flag has already
+                // published its request (it, too, fences between publishing and reading the flag).
+                Interlocked.Exchange(ref _writerSleeping, 1);
+                if (Volatile.Read(ref _durableRequested) <= Volatile.Read(ref _durableUntil))
+                    _wake.Wait(_options.WriterInterval);
+                Volatile.Write(ref _writerSleeping, 0);
+                _wake.Reset();
+            }
+        }
+    }
+
+    /// <summary>Writes <c>[from, to)</c>: whole aligned blocks from the ring, a zero-padded copy for a partial last block.</summary>
+    private bool WriteOut(long from, long to)
+    {
+        long start = from & ~(long)(BlockSize - 1);
+        long fullEnd = to & ~(long)(BlockSize - 1);
+        int tail = (int)(to - fullEnd);
+        IoVec* iov = stackalloc IoVec[3];
+        int count = 0;
+        if (fullEnd > start)
+        {
+            // start is ReleasedUntil, so [start, fullEnd) is at most one ring: at most two spans, under 2 GiB.
+            _ring.GetSpans(start, (int)(fullEnd - start), out Span<byte> first, out Span<byte> second);
+            iov[count++] = new IoVec { Base = _ring.PointerAt(start), Length = (nuint)first.Length };
+            if (!second.IsEmpty)
+                iov[count++] = new IoVec { Base = _ring.PointerAt(start + first.Length), Length = (nuint)second.Length };
+        }
+        if (tail != 0)
+        {
+            new Span<byte>(_ring.PointerAt(fullEnd), tail).CopyTo(new Span<byte>(_tailBlock, tail));
+            new Span<byte>(_tailBlock + tail, BlockSize - tail).Clear();
+            iov[count++] = new IoVec { Base = _tailBlock, Length = BlockSize };
+        }
+        if (start < BlockSize)
+            SaveHeadBlock(to);
+        if (!PWriteAll(iov, count, start))
+            return false;
+        Volatile.Write(ref _writtenUntil, to);
+        _ring.Release(to & ~(long)(BlockSize - 1));
+        return true;
+    }
+
+    private void SaveHeadBlock(long to)
+    {
+        int length = (int)Math.Min(to, BlockSize);
+        new Span<byte>(_ring.PointerAt(0), length).CopyTo(new Span<byte>(_headBlock, length));
+        new Span<byte>(_headBlock + length, BlockSize - length).Clear();
+    }
+
+    private bool WriteSuperBlock(long entries)
+    {
+        var super = new LogSuperBlock((ulong)entries, (uint)SectorSize);
+        super.WriteTo(new Span<byte>(_headBlock, BlockSize));
+        if (_writtenUntil < BlockSize)
+            super.WriteTo(_ring.UnitAt(0)); // block 0 is still rewritten from the ring; keep it current there too
+        IoVec iov = new() { Base = _headBlock, Length = BlockSize };
+        if (!PWriteAll(&iov, 1, 0))
+            return false;
+        _superEntries = entries;
+        return true;
+    }
+
+    private bool PWriteAll(IoVec* iov, int count, long offset)
+    {
+        long total = 0;
+        for (int i = 0; i < count; i++) total += (long)iov[i].Length;
+        while (total > 0)
+        {
+            nint n = Libc.PWriteV(_fd, iov, count, offset);
+            if (n < 0)
+            {
+                int errno = Libc.Errno;
+                if (errno == Libc.EINTR) continue;
+                Fail(-errno, errno == Libc.ENOSPC
+                    ? $"the log {Path} ran out of space at byte {offset}; every later request fails"
+                    : $"writing the log {Path} at byte {offset} failed: {Libc.ErrorText(errno)}; every later request fails");
+                return false;
+            }
+            total -= n;
+            offset += n;
+            while (count > 0 && n >= (nint)iov[0].Length) { n -= (nint)iov[0].Length; iov++; count--; }
+            if (count > 0) { iov[0].Base = (byte*)iov[0].Base + n; iov[0].Length -= (nuint)n; }
+        }
+        return true;
+    }
+
+    private bool Sync()
+    {
+        if (Libc.FDataSync(_fd) == 0)
+            return true;
+        int errno = Libc.Errno;
+        Fail(-errno, $"fdatasync of the log {Path} failed: {Libc.ErrorText(errno)}; every later request fails");
+        return false;
+    }
+
+    private void Fail(int negativeErrno, string reason)
+    {
+        if (Interlocked.CompareExchange(ref _failure, negativeErrno, 0) != 0)
+            return;
+        FailureReason = reason;
+        _ring.Fail(negativeErrno);
+        lock (_durableLock) Monitor.PulseAll(_durableLock);
+        _wake.Set();
+    }
+
+    /// <summary>
+    /// Appends the kernel's closing mark <c>dm-log-writes-end</c>, writes out everything, refreshes nr_entries and
+    /// makes the log durable. Appends racing with close fail with EIO.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        AppendMark(LogSuperBlock.EndMarkName);
+        _closing = true;
+        _wake.Set();
+        _writer.Join();
+        if (_isRegularFile && Volatile.Read(ref _failure) == 0)
+            Libc.FTruncate(_fd, _writtenUntil); // drop the zero padding of the last block
+        Libc.Close(_fd);
+        _ring.Dispose();
+        NativeMemory.AlignedFree(_headBlock);
+        NativeMemory.AlignedFree(_tailBlock);
+        _wake.Dispose();
+    }
+}

@@ -1,0 +1,213 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using FastLog.Backends;
+using FastLog.Capture;
+using FastLog.LogFormat;
+
+namespace FastLog.Tests.Capture;
+
+public sealed class CaptureLogTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("fastlog-capture-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string NewBacking(long size)
+    {
+        string path = Path.Combine(_dir, $"backing-{Guid.NewGuid():N}.img");
+        using (var f = File.Create(path)) f.SetLength(size);
+        return path;
+    }
+
+    [Theory]
+    [InlineData(512)]
+    [InlineData(4096)]
+    public void Concurrent_writers_land_in_the_log_whole_and_in_each_threads_order(int sectorSize)
+    {
+        string log = Path.Combine(_dir, "log");
+        const int threads = 4, writesPerThread = 400;
+        var backend = LoggingBackend.Open(NewBacking(64 << 20), log, sectorSize, new CaptureLogOptions { RingBytes = 1 << 18 });
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            var data = new byte[sectorSize * 8];
+            for (int i = 0; i < writesPerThread; i++)
+            {
+                int blocks = 1 + i % 8;
+                Span<byte> payload = data.AsSpan(0, blocks * sectorSize);
+                Fill(payload, t, i);
+                long offset = (long)(t * writesPerThread + i) * sectorSize * 8;
+                Assert.Equal(0, backend.Write(offset, payload, fua: i % 50 == 49));
+                if (i % 25 == 0) Assert.Equal(0, backend.Flush());
+            }
+        });
+        Assert.Equal(0, backend.Mark("done"));
+        backend.Dispose();
+
+        var (super, entries) = TestLog.ReadAll(log);
+        Assert.Equal((uint)sectorSize, super.SectorSize);
+        Assert.Equal((ulong)entries.Count, super.EntryCount);
+        Assert.Equal(LogSuperBlock.EndMarkName, entries[^1].MarkName);
+        Assert.Equal("done", entries[^2].MarkName);
+        var nextIndex = new int[threads];
+        var expected = new byte[sectorSize * 8];
+        foreach (var e in entries.Where(e => !e.Header.IsMark && !e.Header.IsFlush))
+        {
+            long index = (long)e.Header.Sector / 8;
+            int t = (int)(index / writesPerThread), i = (int)(index % writesPerThread);
+            Assert.Equal(nextIndex[t]++, i); // a thread's writes complete one after another, so they log in that order
+            Assert.Equal((ulong)(1 + i % 8), e.Header.NrSectors);
+            Assert.Equal(i % 50 == 49, e.Header.IsFua);
+            Fill(expected.AsSpan(0, e.Payload.Length), t, i);
+            Assert.True(e.Payload.AsSpan().SequenceEqual(expected.AsSpan(0, e.Payload.Length)), $"payload of thread {t} write {i}");
+        }
+        Assert.All(nextIndex, n => Assert.Equal(writesPerThread, n));
+        Assert.Equal(threads * (writesPerThread / 25), entries.Count(e => e.Header.IsFlush));
+    }
+
+    [Fact]
+    public void A_flush_covers_exactly_the_writes_that_completed_before_it()
+    {
+        string log = Path.Combine(_dir, "log");
+        var backend = LoggingBackend.Open(NewBacking(1 << 20), log);
+        var block = new byte[512];
+        block[0] = 1; backend.Write(0, block, false);
+        backend.Flush();
+        block[0] = 2; backend.Write(512, block, false);
+        backend.Discard(4096, 8192);
+        backend.WriteZeroes(16384, 1024);
+        backend.Dispose();
+
+        var (_, entries) = TestLog.ReadAll(log);
+        string[] kinds = entries.Select(e => e.Header.IsMark ? "M" : e.Header.IsFlush ? "F" : e.Header.IsDiscard ? "D" : "W").ToArray();
+        Assert.Equal(["W", "F", "W", "D", "W", "M"], kinds);
+        Assert.Equal((8UL, 16UL), (entries[3].Header.Sector, entries[3].Header.NrSectors));
+        Assert.Empty(entries[3].Payload); // a DISCARD carries no data
+        Assert.Equal((32UL, 2UL), (entries[4].Header.Sector, entries[4].Header.NrSectors));
+        Assert.All(entries[4].Payload, b => Assert.Equal(0, b)); // WRITE_ZEROES is logged as the zeros it leaves
+    }
+
+    [Fact]
+    public void When_flush_returns_the_log_on_disk_already_holds_it()
+    {
+        string log = Path.Combine(_dir, "log");
+        var backend = LoggingBackend.Open(NewBacking(1 << 20), log, 512, new CaptureLogOptions { WriterInterval = TimeSpan.FromSeconds(10) });
+        var block = new byte[4096];
+        Array.Fill(block, (byte)0xAB);
+        backend.Write(8192, block, false);
+        Assert.Equal(0, backend.Flush());
+        // Read through another descriptor while the device is still open: header, payload, then the FLUSH entry.
+        byte[] onDisk = File.ReadAllBytes(log);
+        var first = LogEntryHeader.ReadFrom(onDisk.AsSpan(512));
+        Assert.Equal((16UL, 8UL), (first.Sector, first.NrSectors));
+        Assert.True(onDisk.AsSpan(1024, 4096).SequenceEqual(block));
+        Assert.True(LogEntryHeader.ReadFrom(onDisk.AsSpan(1024 + 4096)).IsFlush);
+        Assert.True(backend.Log.DurableUntil >= 1024 + 4096 + 512);
+        backend.Dispose();
+    }
+
+    [Fact]
+    public void A_small_ring_wraps_many_times_and_splits_large_writes_without_losing_a_byte()
+    {
+        string log = Path.Combine(_dir, "log");
+        string backing = NewBacking(8 << 20);
+        var backend = LoggingBackend.Open(backing, log, 512, new CaptureLogOptions { RingBytes = 1 << 16 });
+        var rng = new Random(7);
+        var data = new byte[64 << 10]; // four times the ring's largest record: split into several entries
+        for (int i = 0; i < 200; i++)
+        {
+            rng.NextBytes(data);
+            int length = 512 * rng.Next(1, data.Length / 512 + 1);
+            long offset = 512L * rng.Next(0, (8 << 20) / 512 - length / 512);
+            Assert.Equal(0, backend.Write(offset, data.AsSpan(0, length), false));
+        }
+        backend.Flush();
+        backend.Dispose();
+        var (super, entries) = TestLog.ReadAll(log);
+        Assert.Equal((ulong)entries.Count, super.EntryCount);
+        Assert.All(entries.Where(e => !e.Header.IsMark && !e.Header.IsFlush), e => Assert.True(e.Payload.Length <= (1 << 16) / 4));
+        Assert.Equal(File.ReadAllBytes(backing), TestLog.ReplayOnto(entries, 8 << 20));
+    }
+
+    [Fact]
+    public void Steady_state_requests_allocate_nothing()
+    {
+        var backend = LoggingBackend.Open(NewBacking(16 << 20), Path.Combine(_dir, "log"), 512, new CaptureLogOptions { RingBytes = 1 << 20 });
+        var data = new byte[4096];
+        void Run(int count)
+        {
+            for (int i = 0; i < count; i++)
+            {
+                backend.Write((i % 2048) * 4096L, data, fua: i % 64 == 0);
+                if (i % 16 == 0) backend.Flush();
+                if (i % 128 == 0) backend.Discard(0, 4096);
+            }
+        }
+        Run(2000); // warm up: JIT, the monitors' sync blocks
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Run(5000);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        backend.Dispose();
+        Assert.Equal(0, allocated);
+    }
+
+    [Fact]
+    public void Mark_names_follow_the_kernel_length_rule()
+    {
+        var backend = LoggingBackend.Open(NewBacking(1 << 20), Path.Combine(_dir, "log"), 512);
+        Assert.Equal(0, backend.Mark(new string('m', 479)));
+        Assert.Equal(-22, backend.Mark(new string('m', 480)));
+        Assert.Equal(-22, backend.Mark(""));
+        backend.Dispose();
+    }
+
+    [Fact]
+    public void A_full_log_device_fails_requests_loudly_and_keeps_what_it_logged()
+    {
+        string logImage = NewBacking(256 << 10);
+        using var loop = LoopDevice.Attach(logImage);
+        var backend = LoggingBackend.Open(NewBacking(4 << 20), loop.Path, 512);
+        var data = new byte[4096];
+        int ok = 0, rc = 0;
+        for (int i = 0; i < 200 && rc == 0; i++)
+        {
+            data[0] = (byte)i;
+            rc = backend.Write(i * 4096L, data, false);
+            if (rc == 0) ok++;
+        }
+        Assert.Equal(-28, rc); // ENOSPC, not a silent pass-through
+        Assert.Equal(-28, backend.Write(0, data, false)); // and every later request fails too
+        Assert.Contains("full", backend.Log.FailureReason);
+        backend.Dispose();
+        var (super, entries) = TestLog.ReadAll(loop.Path);
+        Assert.Equal(ok, entries.Count(e => !e.Header.IsMark && !e.Header.IsFlush));
+        Assert.Equal((ulong)entries.Count, super.EntryCount);
+        for (int i = 0; i < ok; i++)
+            Assert.Equal((byte)i, entries[i].Payload[0]);
+    }
+
+    private static void Fill(Span<byte> span, int thread, int index)
+    {
+        for (int k = 0; k + 8 <= span.Length; k += 8)
+            BinaryPrimitives.WriteInt64LittleEndian(span[k..], ((long)thread << 48) ^ ((long)index << 20) ^ k);
+    }
+}
+
+/// <summary>A real loop device over a file, detached on dispose.</summary>
+internal sealed class LoopDevice : IDisposable
+{
+    private LoopDevice(string path) => Path = path;
+    public string Path { get; }
+
+    public static LoopDevice Attach(string file)
+    {
+        var psi = new ProcessStartInfo("losetup", ["--find", "--show", file]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd().Trim();
+        string error = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"losetup failed: {error}");
+        return new LoopDevice(output);
+    }
+
+    public void Dispose() => Process.Start("losetup", ["-d", Path])!.WaitForExit();
+}
