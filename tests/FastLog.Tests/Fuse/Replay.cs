@@ -9,8 +9,12 @@ namespace FastLog.Tests.Fuse;
 /// </summary>
 internal static class Replay
 {
-    /// <summary>Applies every entry up to the super block's count (or the last complete one); returns how many.</summary>
-    public static long Apply(string logPath, string imagePath)
+    /// <summary>
+    /// Applies every entry up to the super block's count (or the last complete one); returns how many. With
+    /// <paramref name="scan"/>, goes on past the count (which a killed writer leaves stale) to the last complete,
+    /// well-formed entry.
+    /// </summary>
+    public static long Apply(string logPath, string imagePath, bool scan = false)
     {
         using var log = new FileStream(logPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 20);
         using var image = new FileStream(imagePath, FileMode.Open, FileAccess.ReadWrite, FileShare.None, 1 << 20);
@@ -23,11 +27,14 @@ internal static class Replay
         byte[] payload = new byte[1 << 20];
         byte[] zeros = new byte[1 << 20];
         long applied = 0;
-        for (ulong i = 0; i < super.EntryCount; i++)
+        long imageSectors = image.Length / ss;
+        for (ulong i = 0; scan || i < super.EntryCount; i++)
         {
             if (log.ReadAtLeast(header, ss, throwOnEndOfStream: false) < ss)
                 break;
             var entry = LogEntryHeader.ReadFrom(header);
+            if (scan && i >= super.EntryCount && !Plausible(entry, imageSectors))
+                break;
             long bytes = (long)entry.PayloadSectors * ss;
             if (entry.IsMark || entry.IsFlush)
             {
@@ -60,6 +67,17 @@ internal static class Replay
             applied++;
         }
         return applied;
+    }
+
+    private static bool Plausible(LogEntryHeader entry, long imageSectors)
+    {
+        if ((entry.Flags & ~LogEntryFlags.Known) != 0)
+            return false;
+        if (entry.IsMark)
+            return entry.DataLength > 0 && entry.NrSectors == 0;
+        if (entry.IsFlush && entry.NrSectors == 0)
+            return true;
+        return entry.NrSectors > 0 && entry.Sector + entry.NrSectors <= (ulong)imageSectors;
     }
 
     public static void AssertIdentical(string expectedPath, string actualPath)
