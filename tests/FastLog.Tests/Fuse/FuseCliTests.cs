@@ -88,9 +88,10 @@ public class FuseCliTests
             Assert.Equal("600", Shell.Check($"stat -c %a {socket}").Trim());
             Shell.Check($"{Fastlog} mark {device} after-mkfs");
             // Only the owner: another uid cannot even connect (mode 0600; the server also checks SO_PEERCRED).
-            (int exit, _) = Shell.Run($"setpriv --reuid=65534 --regid=65534 --clear-groups python3 -c " +
+            (int exit, string denied) = Shell.Run($"setpriv --reuid=65534 --regid=65534 --clear-groups /usr/bin/python3 -c " +
                                       $"\"import socket; s=socket.socket(socket.AF_UNIX); s.connect('{socket}')\"");
             Assert.NotEqual(0, exit);
+            Assert.Contains("Permission denied", denied);
             Shell.Check($"dd if=/dev/urandom of={device} bs=1M count=8 seek=16 oflag=direct conv=fsync status=none");
             Assert.Equal(0, capture.Terminate(15));
             Assert.Contains("removed", capture.Stderr);
