@@ -40,6 +40,7 @@ public sealed record CaptureLogOptions
 public sealed unsafe class CaptureLog : IDisposable
 {
     private const int BlockSize = 4096; // O_DIRECT unit: whole aligned blocks, whatever the log sector size
+    private const int MaxWriteBytes = 4 << 20; // per pwritev: frees ring space for producers while the rest is written
     private readonly CaptureRing _ring;
     private readonly CaptureLogOptions _options;
     private readonly int _fd;
@@ -50,7 +51,7 @@ public sealed unsafe class CaptureLog : IDisposable
     private readonly Thread _writer;
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly object _durableLock = new();
-    private long _writtenUntil, _durableUntil, _durableRequested;
+    private long _writtenUntil, _durableUntil, _durableRequested, _allocatedUntil;
     private long _entries, _durableEntries, _superEntries;
     private int _durableWaiters, _writerSleeping, _failure;
     private volatile bool _closing;
@@ -285,7 +286,8 @@ public sealed unsafe class CaptureLog : IDisposable
             if (committed > _writtenUntil && !WriteOut(_writtenUntil, committed))
                 break;
             bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
-            if (wantDurable && _writtenUntil > _durableUntil)
+            // Sync only once everything committed this round is written, so the entry count matches the address.
+            if (wantDurable && _writtenUntil == committed && _writtenUntil > _durableUntil)
             {
                 if (!Sync())
                     break;
@@ -300,14 +302,15 @@ public sealed unsafe class CaptureLog : IDisposable
                     break;
                 lastSuper = Stopwatch.GetTimestamp();
             }
-            bool drained = _ring.CommittedUntil >= _ring.ReservedUntil || _ring.Failure != 0;
+            bool drained = (_ring.CommittedUntil >= _ring.ReservedUntil || _ring.Failure != 0)
+                && _writtenUntil == _ring.CommittedUntil && _durableUntil == _writtenUntil;
             if (closing && drained && _superEntries == _durableEntries)
             {
                 if (!Sync())
                     break;
                 return;
             }
-            bool idle = _ring.CommittedUntil == committed
+            bool idle = _writtenUntil == committed
                 && Volatile.Read(ref _durableRequested) <= Volatile.Read(ref _durableUntil);
             if (idle && !_closing)
             {
@@ -326,13 +329,14 @@ public sealed unsafe class CaptureLog : IDisposable
     private bool WriteOut(long from, long to)
     {
         long start = from & ~(long)(BlockSize - 1);
+        to = Math.Min(to, start + MaxWriteBytes);
         long fullEnd = to & ~(long)(BlockSize - 1);
         int tail = (int)(to - fullEnd);
         IoVec* iov = stackalloc IoVec[3];
         int count = 0;
         if (fullEnd > start)
         {
-            // start is ReleasedUntil, so [start, fullEnd) is at most one ring: at most two spans, under 2 GiB.
+            // start is ReleasedUntil, so [start, fullEnd) lies within one ring: at most two spans.
             _ring.GetSpans(start, (int)(fullEnd - start), out Span<byte> first, out Span<byte> second);
             iov[count++] = new IoVec { Base = _ring.PointerAt(start), Length = (nuint)first.Length };
             if (!second.IsEmpty)
@@ -346,11 +350,27 @@ public sealed unsafe class CaptureLog : IDisposable
         }
         if (start < BlockSize)
             SaveHeadBlock(to);
+        if (_isRegularFile && to > _allocatedUntil)
+            Preallocate(to);
         if (!PWriteAll(iov, count, start))
             return false;
         Volatile.Write(ref _writtenUntil, to);
         _ring.Release(to & ~(long)(BlockSize - 1));
         return true;
+    }
+
+    /// <summary>
+    /// Allocates the log file ahead of the writer, so appends overwrite allocated blocks instead of allocating
+    /// at each write; best effort (a filesystem without fallocate simply allocates as it goes).
+    /// </summary>
+    private void Preallocate(long to)
+    {
+        const long Step = 64 << 20;
+        long until = (to + Step - 1) / Step * Step + Step;
+        if (Libc.FAllocate(_fd, Libc.FALLOC_FL_KEEP_SIZE, _allocatedUntil, until - _allocatedUntil) == 0)
+            _allocatedUntil = until;
+        else
+            _allocatedUntil = long.MaxValue;
     }
 
     private void SaveHeadBlock(long to)

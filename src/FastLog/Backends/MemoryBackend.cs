@@ -1,0 +1,53 @@
+using System.Runtime.InteropServices;
+
+namespace FastLog.Backends;
+
+/// <summary>
+/// A store in process memory: for embedded use, for tests that need a device without a disk, and to measure the
+/// capture pipeline at full speed. Durable means nothing here, so Flush succeeds at once.
+/// </summary>
+public sealed unsafe class MemoryBackend : IBlockBackend
+{
+    private byte* _memory;
+
+    public MemoryBackend(long size)
+    {
+        Size = size;
+        _memory = (byte*)NativeMemory.AllocZeroed((nuint)size);
+    }
+
+    public long Size { get; }
+
+    public int Read(long offset, Span<byte> destination)
+    {
+        if (!InRange(offset, destination.Length)) return -22;
+        new ReadOnlySpan<byte>(_memory + offset, destination.Length).CopyTo(destination);
+        return 0;
+    }
+
+    public int Write(long offset, ReadOnlySpan<byte> source, bool fua)
+    {
+        if (!InRange(offset, source.Length)) return -22;
+        source.CopyTo(new Span<byte>(_memory + offset, source.Length));
+        return 0;
+    }
+
+    public int Flush() => 0;
+
+    public int Discard(long offset, long length) => WriteZeroes(offset, length);
+
+    public int WriteZeroes(long offset, long length)
+    {
+        if (!InRange(offset, length)) return -22;
+        NativeMemory.Clear(_memory + offset, (nuint)length);
+        return 0;
+    }
+
+    private bool InRange(long offset, long length) => offset >= 0 && length >= 0 && offset + length <= Size;
+
+    public void Dispose()
+    {
+        NativeMemory.Free(_memory);
+        _memory = null;
+    }
+}
