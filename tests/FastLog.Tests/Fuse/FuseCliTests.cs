@@ -7,7 +7,9 @@ namespace FastLog.Tests.Fuse;
 [Collection("fuse")]
 public class FuseCliTests
 {
-    private static readonly string Fastlog = Path.Combine(AppContext.BaseDirectory, "fastlog");
+    // scripts/test sets FASTLOG_BIN to the NativeAOT build; otherwise the CLI built beside the tests.
+    private static readonly string Fastlog =
+        Environment.GetEnvironmentVariable("FASTLOG_BIN") is { Length: > 0 } bin ? bin : Path.Combine(AppContext.BaseDirectory, "fastlog");
 
     private sealed class Capture : IDisposable
     {
