@@ -27,6 +27,7 @@ internal static class CaptureCommand
         var blockSize = new Option<int>("--logical-block-size") { Description = "512 or 4096; also the log's sector size", DefaultValueFactory = _ => 512 };
         blockSize.AcceptOnlyFromAmong("512", "4096");
         var noLog = new Option<bool>("--no-log") { Description = "Serve the backing store without logging (for comparisons)" };
+        var buffered = new Option<bool>("--buffered-backing") { Description = "Open the backing store through the page cache (FUSE default: O_DIRECT, as loop --direct-io)" };
 
         var command = new Command("capture", "Serve BACKING as a block device whose every request is logged; prints the device path");
         command.Options.Add(backing);
@@ -36,8 +37,9 @@ internal static class CaptureCommand
         command.Options.Add(depth);
         command.Options.Add(blockSize);
         command.Options.Add(noLog);
+        command.Options.Add(buffered);
         command.SetAction(parse => Run(
-            parse.GetValue(backing)!, parse.GetValue(log), parse.GetValue(frontend)!, parse.GetValue(noLog),
+            parse.GetValue(backing)!, parse.GetValue(log), parse.GetValue(frontend)!, parse.GetValue(noLog), parse.GetValue(buffered),
             new FrontendOptions
             {
                 Queues = parse.GetValue(queues),
@@ -47,7 +49,7 @@ internal static class CaptureCommand
         return command;
     }
 
-    private static int Run(string backingPath, string? logPath, string frontendName, bool noLog, FrontendOptions options)
+    private static int Run(string backingPath, string? logPath, string frontendName, bool noLog, bool buffered, FrontendOptions options)
     {
         if (!noLog && string.IsNullOrEmpty(logPath))
             return Fail("--log is required (or --no-log to serve without logging)");
@@ -72,7 +74,7 @@ internal static class CaptureCommand
         LoggingBackend? logging = null;
         try
         {
-            var file = FileBackend.Open(backingPath);
+            var file = OpenBacking(backingPath, direct: frontendName == "fuse" && !buffered);
             try
             {
                 backend = noLog ? file : logging = new LoggingBackend(file, CaptureLog.Create(logPath!, options.LogicalBlockSize));
@@ -139,6 +141,27 @@ internal static class CaptureCommand
             Console.Error.WriteLine($"fastlog: log {logPath} closed, {logging.Log.EntriesDurable} entries");
         }
         return 0;
+    }
+
+    /// <summary>
+    /// O_DIRECT for the FUSE frontend, whose buffers are aligned (WRITE payloads land 4096-aligned, READ replies
+    /// too): a flush then only commits, instead of writing back every page since the last one while requests wait
+    /// behind it. Falls back to the page cache where O_DIRECT is refused (tmpfs).
+    /// </summary>
+    private static FileBackend OpenBacking(string path, bool direct)
+    {
+        if (direct)
+        {
+            try
+            {
+                return FileBackend.Open(path, direct: true);
+            }
+            catch (IOException)
+            {
+                Console.Error.WriteLine($"fastlog: {path}: O_DIRECT refused, using the page cache");
+            }
+        }
+        return FileBackend.Open(path);
     }
 
     /// <summary>The ublk frontend (branch ublk); at merge: <c>new FastLog.Frontends.Ublk.UblkFrontend(backend, options)</c>.</summary>

@@ -18,7 +18,7 @@ internal static class FuseMount
         uint uid = Libc.GetEUid();
         // The kernel takes the session from fd=; allow_other lets loop (and root tools) open the file;
         // default_permissions leaves permission checks to the kernel (mode 0600 on the file).
-        string options = $"fd={fd},rootmode=40000,user_id={uid},group_id=0,allow_other,default_permissions";
+        string options = $"fd={fd},rootmode=40000,user_id={uid},group_id=0,allow_other,default_permissions,max_read={FuseSession.MaxWrite}";
         if (Libc.Mount(Source, mountPoint, FsType, Libc.MS_NOSUID | Libc.MS_NODEV, options) != 0)
         {
             int errno = Libc.Errno;
