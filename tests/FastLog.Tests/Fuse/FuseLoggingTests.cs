@@ -40,6 +40,36 @@ public class FuseLoggingTests
     }
 
     [Fact]
+    public void Logical_block_size_4096_gives_a_4096_byte_device_and_log()
+    {
+        using var dir = new Shell.TempDir();
+        long size = 128L << 20;
+        string backingPath = dir.Sparse("backing.img", size);
+        string logPath = dir.File("log");
+        File.WriteAllText(dir.File("workload.sh"), FuseFilesystemTests.Workload);
+        using (var backend = LoggingBackend.Open(backingPath, logPath, 4096))
+        using (var frontend = new FuseFrontend(backend, new FrontendOptions { LogicalBlockSize = 4096 }))
+        {
+            string device = frontend.Start();
+            Assert.Equal("4096", Shell.Check($"blockdev --getss {device}").Trim());
+            Shell.Check($"""
+                set -e
+                mkfs.ext4 -q -F {device}
+                mkdir -p {dir.Path}/mnt
+                mount {device} {dir.Path}/mnt
+                bash {dir.File("workload.sh")} {dir.Path}/mnt
+                umount {dir.Path}/mnt
+                """, 300);
+            frontend.Stop();
+            Assert.Equal(0, frontend.Session!.UnexpectedErrors);
+        }
+        Shell.Check($"e2fsck -fn {backingPath}", 120);
+        string replayed = dir.Sparse("replayed.img", size);
+        Replay.Apply(logPath, replayed);
+        Replay.AssertIdentical(backingPath, replayed);
+    }
+
+    [Fact]
     public void Fio_verify_crc32c_with_fsync_and_several_jobs_has_no_errors()
     {
         using var dir = new Shell.TempDir();
