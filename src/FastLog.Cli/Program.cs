@@ -7,4 +7,4 @@ var root = new RootCommand("""
     """);
 foreach (Command command in Commands.All())
     root.Subcommands.Add(command);
-return root.Parse(args).Invoke();
+return root.Parse(ReplayLogCompatibility.Rewrite(args)).Invoke();

@@ -9,5 +9,9 @@ internal static class Commands
     [
         CaptureCommand.Create(),
         MarkCommand.Create(),
+        ReplayCommand.Create(),
+        InspectCommand.Create(),
+        GenerateLogCommand.Create(),
+        DemoCommand.Create(),
     ];
 }

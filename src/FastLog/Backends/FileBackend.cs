@@ -23,8 +23,11 @@ public sealed unsafe class FileBackend : IBlockBackend
     public long Size { get; }
     public bool IsBlockDevice { get; }
 
-    /// <summary>Opens <paramref name="path"/> read-write. A regular file is used at its current size.</summary>
-    public static FileBackend Open(string path, bool direct = false)
+    /// <summary>
+    /// Opens <paramref name="path"/> read-write. A regular file is used at its current size; an empty one is
+    /// refused unless <paramref name="allowEmpty"/> (a replay target grows as it is written).
+    /// </summary>
+    public static FileBackend Open(string path, bool direct = false, bool allowEmpty = false)
     {
         int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC | (direct ? Libc.O_DIRECT : 0), 0);
         if (fd < 0)
@@ -32,7 +35,7 @@ public sealed unsafe class FileBackend : IBlockBackend
         try
         {
             (long size, bool isBlock) = SizeOf(fd, path);
-            if (size <= 0)
+            if (size <= 0 && !(allowEmpty && !isBlock))
                 throw new IOException($"{path}: backing store is empty; create it with a size first (e.g. truncate -s 1G {path})");
             return new FileBackend(fd, path, size, isBlock);
         }

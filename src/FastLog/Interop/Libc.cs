@@ -56,6 +56,12 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, ulong request, void* argument);
 
+    public const int POSIX_FADV_SEQUENTIAL = 2, POSIX_FADV_WILLNEED = 3;
+
+    /// <summary>Returns an errno (not -1) on failure, as POSIX specifies.</summary>
+    [LibraryImport("libc", EntryPoint = "posix_fadvise")]
+    public static partial int PosixFAdvise(int fd, long offset, long length, int advice);
+
     [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
     private static partial int FStatRaw(int fd, byte* statBuffer);
 

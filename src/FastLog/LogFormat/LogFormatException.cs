@@ -12,11 +12,14 @@ public sealed class LogFormatException : Exception
         : base($"{path}: entry {entry} at byte offset {byteOffset}: {problem}")
     {
         Path = path;
+        Problem = problem;
         Entry = entry;
         ByteOffset = byteOffset;
     }
 
     public string? Path { get; }
+    /// <summary>The problem alone, without file and position (null for whole-file problems).</summary>
+    public string? Problem { get; }
     public long Entry { get; } = -1;
     public long ByteOffset { get; } = -1;
 }

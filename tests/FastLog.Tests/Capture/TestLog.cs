@@ -2,37 +2,22 @@ using FastLog.LogFormat;
 
 namespace FastLog.Tests.Capture;
 
-/// <summary>
-/// A deliberately naive reading of a whole log into memory, independent of the library's reader, so capture
-/// tests check the bytes on disk against the format itself rather than against code they share.
-/// </summary>
+/// <summary>Whole-log reading for capture tests, through the library's reader (tested on its own bit for bit).</summary>
 internal static class TestLog
 {
     public sealed record Entry(LogEntryHeader Header, byte[] Payload, string? MarkName);
 
     public static (LogSuperBlock Super, List<Entry> Entries) ReadAll(string path)
     {
-        byte[] bytes = File.ReadAllBytes(path);
-        if (bytes.Length == 0) // a block device: File.ReadAllBytes sees no length
-            using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read))
-            {
-                var memory = new MemoryStream();
-                stream.CopyTo(memory);
-                bytes = memory.ToArray();
-            }
-        var super = LogSuperBlock.Read(bytes, path);
-        int ss = (int)super.SectorSize;
+        using LogReader reader = LogReader.Open(path);
         var entries = new List<Entry>();
-        long position = ss;
-        for (ulong i = 0; i < super.EntryCount; i++)
+        while (reader.TryReadNext(out LogEntry e))
         {
-            var header = LogEntryHeader.ReadFrom(bytes.AsSpan((int)position));
-            string? name = header.IsMark ? LogEntryHeader.ReadMarkName(bytes.AsSpan((int)position, ss), header) : null;
-            int payload = (int)header.PayloadSectors * ss;
-            entries.Add(new Entry(header, bytes.AsSpan((int)position + ss, payload).ToArray(), name));
-            position += ss + payload;
+            var payload = new byte[e.PayloadLength];
+            reader.CopyPayload(e, payload);
+            entries.Add(new Entry(e.Header, payload, e.MarkName));
         }
-        return (super, entries);
+        return (reader.SuperBlock, entries);
     }
 
     public static byte[] ReplayOnto(List<Entry> entries, int size, int sectorSize = 512)

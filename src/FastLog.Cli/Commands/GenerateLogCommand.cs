@@ -1,0 +1,52 @@
+using System.CommandLine;
+using FastLog.LogFormat;
+
+namespace FastLog.Cli.Commands;
+
+/// <summary>
+/// Hidden developer command: writes a synthetic log with <see cref="LogWriter"/> for benchmarks
+/// (perf/replay-vs-fio.sh). Payload bytes are pseudo-random so no layer can cheat by compressing zeros.
+/// </summary>
+internal static class GenerateLogCommand
+{
+    private static readonly Argument<string> Output = new("OUT") { Description = "Log file to create." };
+    private static readonly Option<long> SizeMiB = new("--size-mib") { Description = "Payload MiB to log.", DefaultValueFactory = _ => 1024 };
+    private static readonly Option<int> WriteKiB = new("--write-kib") { Description = "KiB per write entry.", DefaultValueFactory = _ => 128 };
+    private static readonly Option<int> SectorSize = new("--sector-size") { Description = "Log sector size.", DefaultValueFactory = _ => 512 };
+    private static readonly Option<int> FlushEvery = new("--flush-every") { Description = "A FLUSH entry and a FUA write after this many writes (0: never).", DefaultValueFactory = _ => 256 };
+
+    public static Command Create()
+    {
+        var command = new Command("generate-log", "Developer tool: write a synthetic sequential-write log for benchmarks.") { Hidden = true };
+        command.Arguments.Add(Output);
+        foreach (Option option in (Option[])[SizeMiB, WriteKiB, SectorSize, FlushEvery])
+            command.Options.Add(option);
+        command.SetAction(Run);
+        return command;
+    }
+
+    private static int Run(ParseResult parse)
+    {
+        int sectorSize = parse.GetValue(SectorSize);
+        int writeBytes = parse.GetValue(WriteKiB) * 1024;
+        long writes = parse.GetValue(SizeMiB) * (1L << 20) / writeBytes;
+        int flushEvery = parse.GetValue(FlushEvery);
+        byte[] payload = new byte[writeBytes];
+        new Random(42).NextBytes(payload);
+        using var writer = LogWriter.Create(parse.GetValue(Output)!, sectorSize, new LogWriterOptions { UpdateSuperOnFuaAndMark = false });
+        writer.AppendMark("start");
+        ulong sector = 0;
+        for (long i = 1; i <= writes; i++)
+        {
+            payload[0] = (byte)i; // every write differs
+            bool commit = flushEvery > 0 && i % flushEvery == 0;
+            if (commit)
+                writer.AppendFlush();
+            writer.AppendWrite(sector, payload, commit ? LogEntryFlags.Fua : LogEntryFlags.None);
+            sector += (ulong)(writeBytes / sectorSize);
+        }
+        writer.Close();
+        Console.WriteLine($"{writer.EntryCount} entries, {writer.Length} bytes");
+        return 0;
+    }
+}

@@ -1,0 +1,153 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace FastLog.LogFormat;
+
+/// <summary>
+/// The saved form of a <see cref="LogIndex"/>: <c>LOG.flidx</c> beside a regular-file log; for a block-device
+/// log (xfstests' $LOGWRITES_DEV) in <c>$FASTLOG_INDEX_DIR</c> (default /var/tmp/fastlog-index). Layout
+/// (little-endian): magic "FLIDX001", the log's length, mtime ticks, nr_entries, sectorsize, scan flag,
+/// entry count, the 32-byte entries, marks (entry, name), then the scan stop reason and damage, if any.
+/// </summary>
+/// <remarks>
+/// Staleness: the file is used only if the log's length, mtime and nr_entries and the scan choice all match
+/// (for a device, whose mtime means nothing: size, nr_entries, and 16 evenly spaced headers re-read from the
+/// device must match); otherwise the log is re-indexed and the file rewritten (atomically, via rename). Failing to save (read-only
+/// directory) is not an error: the index then lives in memory only.
+/// </remarks>
+public static class LogIndexFile
+{
+    private const ulong Magic = 0x3130305844494c46; // "FLIDX001"
+
+    private const int VerifiedHeaders = 16;
+
+    /// <summary>Where the index of a regular-file log is saved.</summary>
+    public static string PathFor(string logPath) => logPath + ".flidx";
+
+    /// <summary>Where the index of <paramref name="logPath"/> is saved, by the kind of file it is.</summary>
+    public static string PathFor(string logPath, LogFileIdentity identity)
+    {
+        if (identity.IsRegularFile)
+            return PathFor(logPath);
+        string directory = Environment.GetEnvironmentVariable("FASTLOG_INDEX_DIR") is { Length: > 0 } configured
+            ? configured : "/var/tmp/fastlog-index";
+        return System.IO.Path.Combine(directory, System.IO.Path.GetFullPath(logPath).Replace('/', '_') + ".flidx");
+    }
+
+    /// <summary>
+    /// Loads the saved index of <paramref name="logPath"/> if it is current, else builds one in one pass and
+    /// saves it.
+    /// </summary>
+    /// <exception cref="LogFormatException">The log's super block is bad.</exception>
+    public static LogIndex OpenOrBuild(string logPath, bool scan = false)
+    {
+        using var reader = LogReader.Open(logPath, new LogReaderOptions { ScanPastEntryCount = scan });
+        var identity = LogFileIdentity.Of(logPath);
+        if (TryLoad(logPath, identity, reader.DeclaredEntryCount, scan) is { } saved
+            && (identity.IsRegularFile || HeadersStillMatch(saved, reader)))
+            return saved;
+        LogIndex index = LogIndex.Build(reader);
+        TrySave(index);
+        return index;
+    }
+
+    /// <summary>Saves <paramref name="index"/> beside its log; returns false if that is not possible.</summary>
+    public static bool TrySave(LogIndex index)
+    {
+        string path = PathFor(index.LogPath, index.Header.Identity);
+        string temporary = path + "." + Environment.ProcessId + ".tmp";
+        try
+        {
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
+            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+                Write(writer, index);
+            File.Move(temporary, path, overwrite: true);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            try { File.Delete(temporary); } catch (Exception) { /* best effort */ }
+            return false;
+        }
+    }
+
+    /// <summary>The saved index if it exists and matches the log as it is now, else null.</summary>
+    public static LogIndex? TryLoad(string logPath, LogFileIdentity identity, long declaredEntryCount, bool scan)
+    {
+        string path = PathFor(logPath, identity);
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+            using var reader = new BinaryReader(stream, Encoding.UTF8);
+            if (reader.ReadUInt64() != Magic)
+                return null;
+            var savedIdentity = new LogFileIdentity(reader.ReadInt64(), reader.ReadInt64(), true);
+            long declared = reader.ReadInt64();
+            int sectorSize = reader.ReadInt32();
+            bool scanned = reader.ReadBoolean();
+            if (savedIdentity != identity || declared != declaredEntryCount || scanned != scan)
+                return null;
+            int count = reader.ReadInt32();
+            var entries = new LogIndexEntry[count];
+            stream.ReadExactly(MemoryMarshal.AsBytes(entries.AsSpan()));
+            int markCount = reader.ReadInt32();
+            var marks = new Dictionary<int, string>(markCount);
+            for (int i = 0; i < markCount; i++)
+                marks[reader.ReadInt32()] = reader.ReadString();
+            string? stopReason = reader.ReadBoolean() ? reader.ReadString() : null;
+            LogFormatException? damage = reader.ReadBoolean()
+                ? new LogFormatException(logPath, reader.ReadInt64(), reader.ReadInt64(), reader.ReadString())
+                : null;
+            var header = new LogIndexHeader(logPath, identity, sectorSize, declared, scanned, stopReason, damage);
+            return new LogIndex(header, entries, marks) { LoadedFromFile = true };
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or OverflowException or ArgumentException)
+        {
+            return null; // missing, unreadable or truncated: rebuild
+        }
+    }
+
+    /// <summary>Re-reads a sample of headers; a different log on the same device shows up as a mismatch.</summary>
+    private static bool HeadersStillMatch(LogIndex index, LogReader reader)
+    {
+        for (int k = 0; k < VerifiedHeaders && index.Count > 0; k++)
+        {
+            int i = (int)((long)k * (index.Count - 1) / (VerifiedHeaders - 1));
+            ref readonly LogIndexEntry expected = ref index[i];
+            LogEntryHeader actual = reader.ReadHeaderAt(expected.HeaderOffset);
+            if (actual.Sector != expected.Sector || actual.NrSectors != expected.NrSectors || actual.Flags != expected.Flags)
+                return false;
+        }
+        return true;
+    }
+
+    private static void Write(BinaryWriter writer, LogIndex index)
+    {
+        LogIndexHeader h = index.Header;
+        writer.Write(Magic);
+        writer.Write(h.Identity.Length);
+        writer.Write(h.Identity.LastWriteTicks);
+        writer.Write(h.DeclaredEntryCount);
+        writer.Write(h.SectorSize);
+        writer.Write(h.Scanned);
+        writer.Write(index.Count);
+        writer.Write(MemoryMarshal.AsBytes(index.Entries));
+        writer.Write(index.MarkNames.Count);
+        foreach ((int entry, string name) in index.MarkNames)
+        {
+            writer.Write(entry);
+            writer.Write(name);
+        }
+        writer.Write(h.ScanStopReason is not null);
+        if (h.ScanStopReason is not null)
+            writer.Write(h.ScanStopReason);
+        writer.Write(h.Damage is not null);
+        if (h.Damage is { } damage)
+        {
+            writer.Write(damage.Entry);
+            writer.Write(damage.ByteOffset);
+            writer.Write(damage.Problem ?? damage.Message);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+namespace FastLog.LogFormat;
+
+/// <summary>
+/// Summary of a log computed from its <see cref="LogIndex"/> alone (no payload reads). Kinds are not exclusive
+/// flags: a FUA write counts as a write and as FUA; an empty FLUSH counts only as a flush.
+/// </summary>
+public sealed class LogStatistics
+{
+    public int SectorSize { get; private init; }
+    public long DeclaredEntryCount { get; private init; }
+    public long Entries { get; private set; }
+    /// <summary>Entries carrying payload (neither discard nor mark, nr_sectors &gt; 0).</summary>
+    public long Writes { get; private set; }
+    public long Discards { get; private set; }
+    public long Flushes { get; private set; }
+    public long Fuas { get; private set; }
+    public long Marks { get; private set; }
+    public long MetadataWrites { get; private set; }
+    public long BytesWritten { get; private set; }
+    public long BytesDiscarded { get; private set; }
+    /// <summary>Writes that start exactly where the previous write ended.</summary>
+    public long SequentialWrites { get; private set; }
+    public double SequentialShare => Writes <= 1 ? 0 : (double)SequentialWrites / (Writes - 1);
+    public int Epochs { get; private set; }
+    /// <summary>Most writes in one flush epoch, and which epoch that is.</summary>
+    public long LongestEpochWrites { get; private set; }
+    public int LongestEpoch { get; private set; }
+    public Log2Histogram WritesPerEpoch { get; } = new();
+    public Log2Histogram WriteSizes { get; } = new();
+    public IReadOnlyList<(int Entry, string Name)> MarkList { get; private set; } = [];
+    public long RecoveredEntries { get; private init; }
+    public LogFormatException? Damage { get; private init; }
+
+    public static LogStatistics Of(LogIndex index)
+    {
+        var stats = new LogStatistics
+        {
+            SectorSize = index.SectorSize, DeclaredEntryCount = index.DeclaredEntryCount,
+            RecoveredEntries = index.RecoveredEntries, Damage = index.Damage,
+        };
+        stats.Collect(index);
+        return stats;
+    }
+
+    private void Collect(LogIndex index)
+    {
+        int sectorSize = index.SectorSize;
+        ulong previousEnd = ulong.MaxValue;
+        long epochWrites = 0;
+        int epoch = 0;
+        foreach (ref readonly LogIndexEntry e in index.Entries)
+        {
+            if (e.Epoch != epoch)
+            {
+                CloseEpoch(epoch, epochWrites);
+                epoch = e.Epoch;
+                epochWrites = 0;
+            }
+            Entries++;
+            LogEntryFlags f = e.Flags;
+            if ((f & LogEntryFlags.Flush) != 0) Flushes++;
+            if ((f & LogEntryFlags.Fua) != 0) Fuas++;
+            if ((f & LogEntryFlags.Mark) != 0) Marks++;
+            if ((f & LogEntryFlags.Discard) != 0)
+            {
+                Discards++;
+                BytesDiscarded += (long)e.NrSectors * sectorSize;
+                continue;
+            }
+            if ((f & LogEntryFlags.Mark) != 0 || e.NrSectors == 0)
+                continue;
+            Writes++;
+            epochWrites++;
+            if ((f & LogEntryFlags.Metadata) != 0) MetadataWrites++;
+            long bytes = (long)e.NrSectors * sectorSize;
+            BytesWritten += bytes;
+            WriteSizes.Add((ulong)bytes);
+            if (e.Sector == previousEnd) SequentialWrites++;
+            previousEnd = e.Sector + e.NrSectors;
+        }
+        if (Entries > 0)
+            CloseEpoch(epoch, epochWrites);
+        MarkList = index.MarkNames.OrderBy(m => m.Key).Select(m => (m.Key, m.Value)).ToList();
+    }
+
+    private void CloseEpoch(int epoch, long writes)
+    {
+        Epochs++;
+        WritesPerEpoch.Add((ulong)writes);
+        if (writes > LongestEpochWrites)
+        {
+            LongestEpochWrites = writes;
+            LongestEpoch = epoch;
+        }
+    }
+}

@@ -1,0 +1,225 @@
+using FastLog.LogFormat;
+using Microsoft.Win32.SafeHandles;
+
+namespace FastLog.Replay;
+
+/// <summary>
+/// replay-log, option for option (docs/log-format.md §3), but seeking with a <see cref="LogIndex"/> instead of
+/// walking the log and writing through a coalescing <see cref="ReplayTarget"/>. Messages and exit codes are
+/// replay-log's so xfstests' common/dmlogwrites works unchanged; FastLog's own errors (damaged log, I/O) are
+/// one line naming the file, and exit 1.
+/// </summary>
+public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWriter error)
+{
+    /// <summary>Result counters of the last <see cref="Run"/>, for tests and benchmarks.</summary>
+    public long EntriesReplayed { get; private set; }
+    public long BytesWritten { get; private set; }
+    public long WriteCalls { get; private set; }
+
+    /// <summary>Runs the options' mode (find, count, info or replay) and returns the process exit code.</summary>
+    public int Run()
+    {
+        try
+        {
+            return RunUnguarded();
+        }
+        catch (LogFormatException e)
+        {
+            output.Flush();
+            error.WriteLine(e.Message);
+            return 1;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            output.Flush();
+            error.WriteLine(e.Message);
+            return 1;
+        }
+    }
+
+    private int RunUnguarded()
+    {
+        LogIndex index;
+        try
+        {
+            index = LogIndexFile.OpenOrBuild(options.LogPath, options.Scan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine($"Couldn't open log {options.LogPath}: {e.Message}");
+            return 1;
+        }
+        if (options.Scan)
+            error.WriteLine($"scan: nr_entries={index.DeclaredEntryCount}, recovered {index.RecoveredEntries} more entries, stopped at {index.ScanStopReason ?? "the end of the log"}");
+        // With a scan the log ends where the scan stopped, but never before nr_entries: damage inside the
+        // declared entries must still surface as an error, not as a shorter log.
+        long entryCount = options.Scan ? Math.Max(index.Count, index.DeclaredEntryCount) : index.DeclaredEntryCount;
+
+        ReplayTarget? target = null;
+        if (options.ReplayPath is { } replayPath)
+        {
+            try
+            {
+                target = ReplayTarget.Open(replayPath, options.Direct, options.Verbosity > 0 ? output : null);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                error.WriteLine($"Couldn't open replay file {replayPath}: {e.Message}");
+                return 1;
+            }
+        }
+        using (target)
+        {
+            long start = SeekStart(index, entryCount);
+            if (start < 0)
+                return 1;
+            if ((options.FsckCommand is null) != (options.Check is null))
+            {
+                error.WriteLine("--fsck and --check must be given together");
+                return 1;
+            }
+            if (options.Find)
+                return Find(index, start, entryCount);
+            if (options.PrintEntryCount)
+            {
+                output.WriteLine(entryCount);
+                return 0;
+            }
+            if (target is null)
+            {
+                output.WriteLine($"Log version={LogSuperBlock.Version}, sectorsize={index.SectorSize}, entries={entryCount}");
+                return 0;
+            }
+            return Replay(index, target, start, entryCount);
+        }
+    }
+
+    /// <summary>The first entry to replay, or -1 after printing replay-log's error.</summary>
+    private long SeekStart(LogIndex index, long entryCount)
+    {
+        if (options.StartMark is { } startMark)
+        {
+            int mark = index.FindMark(startMark, 0);
+            if (mark < 0 || mark >= entryCount)
+            {
+                index.ThrowIfDamaged(entryCount - 1);
+                error.WriteLine("Couldn't find starting mark");
+                return -1;
+            }
+            PrintSeeks(index, 0, mark, withFlagNames: true);
+            return mark + 1;
+        }
+        if (options.StartEntry >= (ulong)entryCount)
+        {
+            error.WriteLine("Invalid entry number");
+            return -1;
+        }
+        long start = (long)options.StartEntry;
+        index.ThrowIfDamaged(start - 1);
+        PrintSeeks(index, 0, start - 1, withFlagNames: false);
+        return start;
+    }
+
+    private int Find(LogIndex index, long start, long entryCount)
+    {
+        long stop = ReplayStop.Find(index, options, start, entryCount);
+        index.ThrowIfDamaged(stop >= 0 ? stop : entryCount - 1);
+        PrintSeeks(index, start, stop >= 0 ? stop : entryCount - 1, withFlagNames: true);
+        if (stop < 0)
+        {
+            output.Flush();
+            error.WriteLine("Couldn't find entry");
+            return 1;
+        }
+        output.WriteLine($"{stop}@{index[(int)stop].NextOffset(index.SectorSize) / index.SectorSize}");
+        return 0;
+    }
+
+    private int Replay(LogIndex index, ReplayTarget target, long start, long entryCount)
+    {
+        long stop = ReplayStop.Find(index, options, start, entryCount);
+        long last = stop >= 0 ? stop : entryCount - 1;
+        int exitCode = 0;
+        // The index validated every header when it was built, so replay reads only payloads, straight into
+        // the target's coalescing buffers; headers are never read twice.
+        using SafeFileHandle log = File.OpenHandle(options.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var prefetcher = new LogPrefetcher(log, LogFileIdentity.SizeOf(log, options.LogPath).Size);
+        try
+        {
+            ulong replayed = 0;
+            for (long i = start; i <= last; i++)
+            {
+                if (i >= index.Count)
+                {
+                    index.ThrowIfDamaged(i); // replay-log stops at a malformed entry after replaying those before it
+                    break;
+                }
+                ref readonly LogIndexEntry entry = ref index[(int)i];
+                Apply(log, prefetcher, target, i, entry, index.SectorSize);
+                replayed++;
+                if (options.Check is { } check && check.IsDue(replayed, entry.Flags) && !RunFsck(target))
+                {
+                    error.WriteLine($"Fsck errored out on entry {i}");
+                    exitCode = 1;
+                    break;
+                }
+            }
+            EntriesReplayed = (long)replayed;
+        }
+        finally
+        {
+            output.Flush();
+            target.Sync(); // replay-log fsyncs even when it stops on an error
+            BytesWritten = target.BytesWritten;
+            WriteCalls = target.WriteCalls;
+        }
+        return exitCode;
+    }
+
+    private void Apply(SafeFileHandle log, LogPrefetcher prefetcher, ReplayTarget target, long number, in LogIndexEntry entry, int sectorSize)
+    {
+        // replay-log's log_should_skip: entries with sectors outside [start, end] are skipped, but a discard
+        // is applied before that test is consulted, so discards ignore the range.
+        bool skip = entry.NrSectors != 0 && (entry.Sector + entry.NrSectors <= options.StartSector || entry.Sector > options.EndSector);
+        ulong size = entry.NrSectors * (ulong)sectorSize;
+        long payloadOffset = entry.HeaderOffset + sectorSize;
+        if (options.Verbosity > 1 || (options.Verbosity > 0 && !skip))
+            output.WriteLine($"{(skip ? "skipping" : "replaying")} {number}@{payloadOffset / sectorSize}: sector {entry.Sector}, size {size}, flags 0x{(ulong)entry.Flags:x}({LogEntryFlagsText.Describe(entry.Flags)})");
+        if (size == 0)
+            return;
+        if (entry.IsDiscard)
+        {
+            if (!options.NoDiscard)
+                target.Discard((long)entry.Sector * sectorSize, (long)size);
+            return;
+        }
+        if (skip)
+            return;
+        prefetcher.Reading(payloadOffset);
+        target.WriteFrom(log, payloadOffset, (long)entry.Sector * sectorSize, (long)size);
+    }
+
+    private bool RunFsck(ReplayTarget target)
+    {
+        target.Sync();
+        output.Flush();
+        return FsckHook.Run(options.FsckCommand!);
+    }
+
+    /// <summary>replay-log's <c>-vv</c> lines for entries it walks over without replaying, first..last inclusive.</summary>
+    private void PrintSeeks(LogIndex index, long first, long last, bool withFlagNames)
+    {
+        if (options.Verbosity < 2)
+            return;
+        int sectorSize = index.SectorSize;
+        for (long i = first; i <= last && i < index.Count; i++)
+        {
+            ref readonly LogIndexEntry e = ref index[(int)i];
+            // log_seek_entry reports the header's own sector and no names; log_seek_next_entry the sector after it.
+            if (withFlagNames)
+                output.WriteLine($"seek entry {i}@{e.HeaderOffset / sectorSize + 1}: {e.Sector}, size {e.NrSectors}, flags 0x{(ulong)e.Flags:x}({LogEntryFlagsText.Describe(e.Flags)})");
+            else
+                output.WriteLine($"seek entry {i}@{e.HeaderOffset / sectorSize}: {e.Sector}, size {e.NrSectors}, flags 0x{(ulong)e.Flags:x}");
+        }
+    }
+}
