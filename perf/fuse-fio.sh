@@ -26,8 +26,8 @@ trap cleanup EXIT
 fio_run() { # DEVICE FSYNC → IOPS
     fio --name=rw --filename="$1" --rw=randwrite --bs=4k --direct=1 --ioengine=psync --fsync="$2" \
         --numjobs="$jobs" --size=$((size / jobs)) --offset_increment=$((size / jobs)) \
-        --time_based --runtime="$runtime" --group_reporting --output-format=json \
-        | jq '.jobs[0].write.iops | floor'
+        --time_based --runtime="$runtime" --group_reporting --output-format=terse --terse-version=3 \
+        | awk -F';' '{ print int($49) }'
 }
 
 start_capture() { # ARGS... → sets capture_pid and dev
