@@ -61,4 +61,35 @@ public class FuseFilesystemTests
         }
         Shell.Check($"{fsck} {backingPath}", 300);
     }
+
+    [Fact]
+    public void The_served_file_answers_stat_readdir_statfs_fallocate_and_refuses_resizing()
+    {
+        using var dir = new Shell.TempDir();
+        string backingPath = dir.File("backing.img");
+        Shell.Check($"dd if=/dev/urandom of={backingPath} bs=1M count=8 status=none");
+        using var backing = FileBackend.Open(backingPath);
+        using var frontend = new FuseFrontend(backing, new FrontendOptions());
+        frontend.Start();
+        string file = frontend.FilePath!;
+        string mnt = Path.GetDirectoryName(file)!;
+        Assert.Equal("8388608 600 regular file", Shell.Check($"stat -c '%s %a %F' {file}").Trim());
+        Assert.Contains("disk", Shell.Check($"ls -a {mnt}"));
+        Shell.Check($"df {mnt}");
+        Assert.NotEqual(0, Shell.Run($"truncate -s 1M {file}").Exit);
+        Shell.Check($"""
+            set -e
+            fallocate --punch-hole --offset 4096 --length 8192 {file}
+            fallocate --zero-range --keep-size --offset 65536 --length 4096 {file}
+            dd if=/dev/zero bs=4096 count=1 status=none | tr '\0' 'x' | dd of={file} bs=4096 seek=100 oflag=direct conv=notrunc,fsync status=none
+            """);
+        byte[] bytes = File.ReadAllBytes(backingPath);
+        Assert.Equal(8 << 20, bytes.Length);
+        Assert.True(bytes.AsSpan(4096, 8192).IndexOfAnyExcept((byte)0) < 0, "punched range reads zeros");
+        Assert.True(bytes.AsSpan(65536, 4096).IndexOfAnyExcept((byte)0) < 0, "zeroed range reads zeros");
+        Assert.True(bytes.AsSpan(100 * 4096, 4096).IndexOfAnyExcept((byte)'x') < 0, "write through the FUSE file");
+        Assert.NotEqual(0, bytes[0] | bytes[1] | bytes[2] | bytes[3]); // untouched data stays
+        frontend.Stop();
+        Assert.Equal(0, frontend.Session!.UnexpectedErrors);
+    }
 }
