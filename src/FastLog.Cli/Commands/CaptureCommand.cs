@@ -4,6 +4,7 @@ using FastLog.Backends;
 using FastLog.Capture;
 using FastLog.Frontends;
 using FastLog.Frontends.Fuse;
+using FastLog.Frontends.Ublk;
 
 namespace FastLog.Cli.Commands;
 
@@ -63,7 +64,8 @@ internal static class CaptureCommand
         bool ublkPresent = File.Exists(UblkControl);
         if (frontendName == "ublk" && !ublkPresent)
             return Fail($"{UblkControl} is missing: no ublk on this kernel ({UblkHelp}); --frontend fuse works without it");
-        if (frontendName == "auto")
+        bool autoMode = frontendName == "auto";
+        if (autoMode)
         {
             frontendName = ublkPresent ? "ublk" : "fuse";
             if (!ublkPresent)
@@ -92,22 +94,34 @@ internal static class CaptureCommand
 
         using (backend)
         {
-            IBlockFrontend? device = frontendName == "fuse"
+            bool autoSelected = frontendName == "ublk" && autoMode;
+            IBlockFrontend device = frontendName == "fuse"
                 ? new FuseFrontend(backend, options, message => Console.Error.WriteLine(message))
-                : CreateUblk(backend, options);
-            if (device is null)
-                return Fail("the ublk frontend is not part of this build; use --frontend fuse");
-            using (device)
+                : new UblkFrontend(backend, options);
+            string path;
+            try
             {
-                string path;
                 try
                 {
                     path = device.Start();
                 }
-                catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException)
+                catch (UblkUnavailableException e) when (autoSelected)
                 {
-                    return Fail(e.Message);
+                    // auto: /dev/ublk-control exists but ublk cannot be used (permissions, a kernel without it): FUSE.
+                    device.Dispose();
+                    Console.Error.WriteLine($"fastlog: ublk unavailable ({e.Message}); using the FUSE frontend");
+                    frontendName = "fuse";
+                    device = new FuseFrontend(backend, options, message => Console.Error.WriteLine(message));
+                    path = device.Start();
                 }
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
+            {
+                device.Dispose();
+                return Fail(e.Message);
+            }
+            using (device)
+            {
                 using var stop = new ManualResetEventSlim();
                 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
                 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
@@ -162,14 +176,6 @@ internal static class CaptureCommand
             }
         }
         return FileBackend.Open(path);
-    }
-
-    /// <summary>The ublk frontend (branch ublk); at merge: <c>new FastLog.Frontends.Ublk.UblkFrontend(backend, options)</c>.</summary>
-    private static IBlockFrontend? CreateUblk(IBlockBackend backend, FrontendOptions options)
-    {
-        _ = backend;
-        _ = options;
-        return null;
     }
 
     private static int Fail(string message)

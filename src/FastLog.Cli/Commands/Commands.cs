@@ -13,5 +13,6 @@ internal static class Commands
         InspectCommand.Create(),
         GenerateLogCommand.Create(),
         DemoCommand.Create(),
+        UblkServeCommand.Create(),
     ];
 }

@@ -39,19 +39,16 @@ public sealed record CaptureLogOptions
 /// </remarks>
 public sealed unsafe class CaptureLog : IDisposable
 {
-    private const int BlockSize = 4096; // O_DIRECT unit: whole aligned blocks, whatever the log sector size
-    private const int MaxWriteBytes = 4 << 20; // per pwritev: frees ring space for producers while the rest is written
     private readonly CaptureRing _ring;
     private readonly CaptureLogOptions _options;
     private readonly int _fd;
     private readonly long _logCapacity;
     private readonly bool _isRegularFile;
-    private readonly byte* _headBlock;  // log block 0 (super block + first records), kept to rewrite nr_entries
-    private readonly byte* _tailBlock;  // a partial last block, zero-padded past the committed end
+    private readonly LogAppender _appender;
     private readonly Thread _writer;
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly object _durableLock = new();
-    private long _writtenUntil, _durableUntil, _durableRequested, _allocatedUntil;
+    private long _writtenUntil, _durableUntil, _durableRequested;
     private long _entries, _durableEntries, _superEntries;
     private int _durableWaiters, _writerSleeping, _failure;
     private volatile bool _closing;
@@ -67,12 +64,9 @@ public sealed unsafe class CaptureLog : IDisposable
         _isRegularFile = isRegularFile;
         _options = options;
         _ring = new CaptureRing(options.RingBytes, sectorSize, startAddress: sectorSize);
-        _headBlock = (byte*)NativeMemory.AlignedAlloc(BlockSize, BlockSize);
-        _tailBlock = (byte*)NativeMemory.AlignedAlloc(BlockSize, BlockSize);
-        NativeMemory.Clear(_headBlock, BlockSize);
-        new LogSuperBlock(0, (uint)sectorSize).WriteTo(new Span<byte>(_headBlock, BlockSize));
         // The super block is the ring's first unit; producers start after it, so the first block written carries it.
         new LogSuperBlock(0, (uint)sectorSize).WriteTo(_ring.UnitAt(0));
+        _appender = new LogAppender(fd, path, _ring, preallocate: isRegularFile, new LogSuperBlock(0, (uint)sectorSize));
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "fastlog-log-writer" };
         _writer.Start();
     }
@@ -116,7 +110,7 @@ public sealed unsafe class CaptureLog : IDisposable
             (long size, bool isBlockDevice) = FileBackend.SizeOf(fd, path);
             if (!isBlockDevice && Libc.FTruncate(fd, 0) != 0)
                 throw new IOException($"{path}: cannot truncate the log: {Libc.ErrorText(Libc.Errno)}");
-            if (isBlockDevice && size < 2L * BlockSize)
+            if (isBlockDevice && size < 2L * LogAppender.BlockSize)
                 throw new IOException($"{path}: log device is too small ({size} bytes)");
             return new CaptureLog(path, fd, sectorSize, isBlockDevice ? size : long.MaxValue, !isBlockDevice, direct, options);
         }
@@ -294,35 +288,36 @@ public sealed unsafe class CaptureLog : IDisposable
             bool closing = _closing;
             long committed = _ring.AdvanceCommitted(ref _entries);
             long entriesAtCommit = _entries;
-            if (committed > _writtenUntil && !WriteOut(_writtenUntil, committed))
-                break;
+            if (!Ok(_appender.Submit(committed)) || !Ok(_appender.Reap(wait: _appender.Busy)))
+                return;
+            Volatile.Write(ref _writtenUntil, _appender.WrittenUntil);
+            bool quiet = !_appender.Busy && _writtenUntil == committed; // everything committed this round is on file
             bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
-            // Sync only once everything committed this round is written, so the entry count matches the address.
-            if (wantDurable && _writtenUntil == committed && _writtenUntil > _durableUntil)
+            // Sync only when quiet, so the entry count matches the durable address.
+            if (wantDurable && quiet && _writtenUntil > _durableUntil)
             {
-                if (!Sync())
-                    break;
+                if (!Ok(_appender.Sync()))
+                    return;
                 Volatile.Write(ref _durableEntries, entriesAtCommit);
                 Volatile.Write(ref _durableUntil, _writtenUntil);
                 if (Volatile.Read(ref _durableWaiters) != 0)
                     lock (_durableLock) Monitor.PulseAll(_durableLock);
             }
-            if (_durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
+            if (!_appender.Busy && _durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
             {
-                if (!WriteSuperBlock(_durableEntries))
-                    break;
+                if (!Ok(_appender.WriteSuperBlock(new LogSuperBlock((ulong)_durableEntries, (uint)SectorSize))))
+                    return;
+                _superEntries = _durableEntries;
                 lastSuper = Stopwatch.GetTimestamp();
             }
             bool drained = (_ring.CommittedUntil >= _ring.ReservedUntil || _ring.Failure != 0)
-                && _writtenUntil == _ring.CommittedUntil && _durableUntil == _writtenUntil;
+                && quiet && _ring.CommittedUntil == committed && _durableUntil == _writtenUntil;
             if (closing && drained && _superEntries == _durableEntries)
             {
-                if (!Sync())
-                    break;
+                Ok(_appender.Sync());
                 return;
             }
-            bool idle = _writtenUntil == committed
-                && Volatile.Read(ref _durableRequested) <= Volatile.Read(ref _durableUntil);
+            bool idle = quiet && Volatile.Read(ref _durableRequested) <= Volatile.Read(ref _durableUntil);
             if (idle && !_closing)
             {
                 // A full fence between announcing sleep and re-checking: a waiter that missed the flag has already
@@ -336,105 +331,11 @@ public sealed unsafe class CaptureLog : IDisposable
         }
     }
 
-    /// <summary>Writes <c>[from, to)</c>: whole aligned blocks from the ring, a zero-padded copy for a partial last block.</summary>
-    private bool WriteOut(long from, long to)
+    private bool Ok(int rc)
     {
-        long start = from & ~(long)(BlockSize - 1);
-        to = Math.Min(to, start + MaxWriteBytes);
-        long fullEnd = to & ~(long)(BlockSize - 1);
-        int tail = (int)(to - fullEnd);
-        IoVec* iov = stackalloc IoVec[3];
-        int count = 0;
-        if (fullEnd > start)
-        {
-            // start is ReleasedUntil, so [start, fullEnd) lies within one ring: at most two spans.
-            _ring.GetSpans(start, (int)(fullEnd - start), out Span<byte> first, out Span<byte> second);
-            iov[count++] = new IoVec { Base = _ring.PointerAt(start), Length = (nuint)first.Length };
-            if (!second.IsEmpty)
-                iov[count++] = new IoVec { Base = _ring.PointerAt(start + first.Length), Length = (nuint)second.Length };
-        }
-        if (tail != 0)
-        {
-            new Span<byte>(_ring.PointerAt(fullEnd), tail).CopyTo(new Span<byte>(_tailBlock, tail));
-            new Span<byte>(_tailBlock + tail, BlockSize - tail).Clear();
-            iov[count++] = new IoVec { Base = _tailBlock, Length = BlockSize };
-        }
-        if (start < BlockSize)
-            SaveHeadBlock(to);
-        if (_isRegularFile && to > _allocatedUntil)
-            Preallocate(to);
-        if (!PWriteAll(iov, count, start))
-            return false;
-        Volatile.Write(ref _writtenUntil, to);
-        _ring.Release(to & ~(long)(BlockSize - 1));
-        return true;
-    }
-
-    /// <summary>
-    /// Allocates the log file ahead of the writer, so appends overwrite allocated blocks instead of allocating
-    /// at each write; best effort (a filesystem without fallocate simply allocates as it goes).
-    /// </summary>
-    private void Preallocate(long to)
-    {
-        const long Step = 64 << 20;
-        long until = (to + Step - 1) / Step * Step + Step;
-        if (Libc.FAllocate(_fd, Libc.FALLOC_FL_KEEP_SIZE, _allocatedUntil, until - _allocatedUntil) == 0)
-            _allocatedUntil = until;
-        else
-            _allocatedUntil = long.MaxValue;
-    }
-
-    private void SaveHeadBlock(long to)
-    {
-        int length = (int)Math.Min(to, BlockSize);
-        new Span<byte>(_ring.PointerAt(0), length).CopyTo(new Span<byte>(_headBlock, length));
-        new Span<byte>(_headBlock + length, BlockSize - length).Clear();
-    }
-
-    private bool WriteSuperBlock(long entries)
-    {
-        var super = new LogSuperBlock((ulong)entries, (uint)SectorSize);
-        super.WriteTo(new Span<byte>(_headBlock, BlockSize));
-        if (_writtenUntil < BlockSize)
-            super.WriteTo(_ring.UnitAt(0)); // block 0 is still rewritten from the ring; keep it current there too
-        IoVec iov = new() { Base = _headBlock, Length = BlockSize };
-        if (!PWriteAll(&iov, 1, 0))
-            return false;
-        _superEntries = entries;
-        return true;
-    }
-
-    private bool PWriteAll(IoVec* iov, int count, long offset)
-    {
-        long total = 0;
-        for (int i = 0; i < count; i++) total += (long)iov[i].Length;
-        while (total > 0)
-        {
-            nint n = Libc.PWriteV(_fd, iov, count, offset);
-            if (n < 0)
-            {
-                int errno = Libc.Errno;
-                if (errno == Libc.EINTR) continue;
-                Fail(-errno, errno == Libc.ENOSPC
-                    ? $"the log {Path} ran out of space at byte {offset}; every later request fails"
-                    : $"writing the log {Path} at byte {offset} failed: {Libc.ErrorText(errno)}; every later request fails");
-                return false;
-            }
-            total -= n;
-            offset += n;
-            while (count > 0 && n >= (nint)iov[0].Length) { n -= (nint)iov[0].Length; iov++; count--; }
-            if (count > 0) { iov[0].Base = (byte*)iov[0].Base + n; iov[0].Length -= (nuint)n; }
-        }
-        return true;
-    }
-
-    private bool Sync()
-    {
-        if (Libc.FDataSync(_fd) == 0)
-            return true;
-        int errno = Libc.Errno;
-        Fail(-errno, $"fdatasync of the log {Path} failed: {Libc.ErrorText(errno)}; every later request fails");
-        return false;
+        if (rc < 0)
+            Fail(rc, _appender.FailureReason ?? $"the log {Path} failed: {Libc.ErrorText(-rc)}");
+        return rc >= 0;
     }
 
     private void Fail(int negativeErrno, string reason)
@@ -459,12 +360,11 @@ public sealed unsafe class CaptureLog : IDisposable
         _closing = true;
         _wake.Set();
         _writer.Join();
+        _appender.Dispose();
         if (_isRegularFile && Volatile.Read(ref _failure) == 0)
             Libc.FTruncate(_fd, _writtenUntil); // drop the zero padding of the last block
         Libc.Close(_fd);
         _ring.Dispose();
-        NativeMemory.AlignedFree(_headBlock);
-        NativeMemory.AlignedFree(_tailBlock);
         _wake.Dispose();
     }
 }

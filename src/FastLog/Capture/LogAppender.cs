@@ -1,0 +1,235 @@
+using System.Runtime.InteropServices;
+using FastLog.Interop;
+using FastLog.Interop.IoUring;
+using FastLog.LogFormat;
+
+namespace FastLog.Capture;
+
+/// <summary>
+/// The log writer's I/O: appends the bytes of a <see cref="CaptureRing"/> to the log file with O_DIRECT through its
+/// own io_uring, several writes in flight, and tells how far the file is written by one monotonic address.
+/// </summary>
+/// <remarks>
+/// Invariants:
+/// <list type="bullet">
+/// <item>Writes cover whole aligned 4 KiB blocks straight from the ring (the ring's bytes are the log's bytes).
+/// A partial last block goes out as a zero-padded copy, and only when nothing else is in flight and nothing is
+/// submitted until it completes, so two writes never race on one block; a later write rewrites the block whole.</item>
+/// <item><see cref="WrittenUntil"/> advances in address order as completions arrive, and only then is ring memory
+/// released to producers: a producer never overwrites bytes the kernel may still be reading.</item>
+/// <item>One thread uses an appender.</item>
+/// </list>
+/// </remarks>
+internal sealed unsafe class LogAppender : IDisposable
+{
+    public const int BlockSize = 4096;
+    private const int MaxWriteBytes = 4 << 20;
+    private const int Depth = 4;
+
+    private readonly int _fd;
+    private readonly string _path;
+    private readonly CaptureRing _ring;
+    private readonly bool _preallocate;
+    private readonly IoUringRing _uring;
+    private readonly Slot* _slots;       // pinned: the kernel reads the iovecs
+    private readonly byte* _headBlock;   // log block 0 (super block + first records), kept to rewrite nr_entries
+    private readonly byte* _tailBlock;   // the partial last block, zero-padded past the committed end
+    private int _oldest, _inFlight;
+    private bool _partialInFlight;
+    private long _allocatedUntil;
+
+    public LogAppender(int fd, string path, CaptureRing ring, bool preallocate, LogSuperBlock initialSuper)
+    {
+        _fd = fd;
+        _path = path;
+        _ring = ring;
+        _preallocate = preallocate;
+        _uring = IoUringRing.Create(2 * Depth);
+        _slots = (Slot*)NativeMemory.AllocZeroed((nuint)(Depth * sizeof(Slot)));
+        _headBlock = (byte*)NativeMemory.AlignedAlloc(BlockSize, BlockSize);
+        _tailBlock = (byte*)NativeMemory.AlignedAlloc(BlockSize, BlockSize);
+        NativeMemory.Clear(_headBlock, BlockSize);
+        initialSuper.WriteTo(new Span<byte>(_headBlock, BlockSize));
+    }
+
+    /// <summary>Everything below is on the file (not yet durable: <see cref="Sync"/>).</summary>
+    public long WrittenUntil { get; private set; }
+
+    /// <summary>The next address to submit from.</summary>
+    public long SubmittedUntil { get; private set; }
+
+    public bool Busy => _inFlight != 0;
+
+    /// <summary>Why the last call failed; set with its negative errno.</summary>
+    public string? FailureReason { get; private set; }
+
+    /// <summary>Submits writes for <c>[SubmittedUntil, committed)</c> as far as free slots allow; 0 or -errno.</summary>
+    public int Submit(long committed)
+    {
+        if (_partialInFlight)
+            return 0;
+        int submitted = 0;
+        while (_inFlight < Depth)
+        {
+            long start = SubmittedUntil;
+            long end = Math.Min(committed & ~(long)(BlockSize - 1), start + MaxWriteBytes);
+            if (end > start)
+            {
+                _ring.GetSpans(start, (int)(end - start), out Span<byte> first, out Span<byte> second);
+                Slot* slot = Enqueue(start, end, partial: false);
+                slot->Iov[0] = new IoVec { Base = _ring.PointerAt(start), Length = (nuint)first.Length };
+                slot->Iov[1] = new IoVec { Base = _ring.PointerAt(start + first.Length), Length = (nuint)second.Length };
+                slot->IovCount = second.IsEmpty ? 1 : 2;
+                SubmittedUntil = end;
+            }
+            else if (committed > start && _inFlight == 0)
+            {
+                int tail = (int)(committed - start);
+                new Span<byte>(_ring.PointerAt(start), tail).CopyTo(new Span<byte>(_tailBlock, tail));
+                new Span<byte>(_tailBlock + tail, BlockSize - tail).Clear();
+                Slot* slot = Enqueue(start, committed, partial: true);
+                slot->Iov[0] = new IoVec { Base = _tailBlock, Length = BlockSize };
+                slot->IovCount = 1;
+                _partialInFlight = true; // SubmittedUntil stays: the block is rewritten whole once it fills
+            }
+            else
+                break;
+            Slot* last = &_slots[(_oldest + _inFlight - 1) % Depth];
+            if (last->Start < BlockSize)
+                SaveHeadBlock(last->End);
+            long writeEnd = last->Start + (long)last->Bytes;
+            if (_preallocate && writeEnd > _allocatedUntil)
+                Preallocate(writeEnd);
+            IoUringSqe* sqe = _uring.TryGetSqe();
+            SqePrep.Writev(sqe, _fd, (IoVec*)&last->Iov, (uint)last->IovCount, last->Start, (ulong)((_oldest + _inFlight - 1) % Depth));
+            submitted++;
+            if (last->Partial)
+                break;
+        }
+        if (submitted == 0)
+            return 0;
+        int rc = _uring.Submit();
+        return rc < 0 ? Failed(rc, $"io_uring submit to the log {_path} failed: {Libc.ErrorText(-rc)}") : 0;
+    }
+
+    /// <summary>Reaps completions (waiting for one if <paramref name="wait"/>), advancing <see cref="WrittenUntil"/>; 0 or -errno.</summary>
+    public int Reap(bool wait)
+    {
+        if (_inFlight == 0)
+            return 0;
+        if (wait && _uring.CqReady == 0)
+        {
+            int rc = _uring.SubmitAndWait(1);
+            if (rc < 0)
+                return Failed(rc, $"waiting for log writes to {_path} failed: {Libc.ErrorText(-rc)}");
+        }
+        while (_uring.PeekCqe() is var cqe && cqe != null)
+        {
+            Slot* slot = &_slots[(int)cqe->UserData];
+            slot->Result = cqe->Result;
+            slot->Done = true;
+            _uring.AdvanceCq();
+        }
+        while (_inFlight > 0 && _slots[_oldest].Done)
+        {
+            Slot* slot = &_slots[_oldest];
+            if (slot->Result != (long)slot->Bytes)
+            {
+                int errno = slot->Result < 0 ? -slot->Result : Libc.ENOSPC; // a short append: the file system is full
+                return Failed(-errno, errno == Libc.ENOSPC
+                    ? $"the log {_path} ran out of space at byte {slot->Start}; every later request fails"
+                    : $"writing the log {_path} at byte {slot->Start} failed: {Libc.ErrorText(errno)}; every later request fails");
+            }
+            WrittenUntil = Math.Max(WrittenUntil, slot->End);
+            _partialInFlight &= !slot->Partial;
+            slot->Done = false;
+            _oldest = (_oldest + 1) % Depth;
+            _inFlight--;
+            _ring.Release(WrittenUntil & ~(long)(BlockSize - 1));
+        }
+        return 0;
+    }
+
+    public int Sync() =>
+        Libc.FDataSync(_fd) == 0 ? 0 : Failed(-Libc.Errno, $"fdatasync of the log {_path} failed: {Libc.ErrorText(Libc.Errno)}; every later request fails");
+
+    /// <summary>Rewrites block 0 with <paramref name="super"/>; only while nothing is in flight, so no write races it.</summary>
+    public int WriteSuperBlock(LogSuperBlock super)
+    {
+        super.WriteTo(new Span<byte>(_headBlock, BlockSize));
+        if (WrittenUntil < BlockSize)
+            super.WriteTo(_ring.UnitAt(0)); // block 0 is still rewritten from the ring; keep it current there too
+        while (true)
+        {
+            nint n = Libc.PWrite(_fd, _headBlock, BlockSize, 0);
+            if (n == BlockSize) return 0;
+            int errno = n < 0 ? Libc.Errno : Libc.EIO;
+            if (errno != Libc.EINTR)
+                return Failed(-errno, $"writing the super block of the log {_path} failed: {Libc.ErrorText(errno)}");
+        }
+    }
+
+    private Slot* Enqueue(long start, long end, bool partial)
+    {
+        Slot* slot = &_slots[(_oldest + _inFlight) % Depth];
+        slot->Start = start;
+        slot->End = end;
+        slot->Bytes = partial ? BlockSize : (ulong)(end - start);
+        slot->Partial = partial;
+        slot->Done = false;
+        _inFlight++;
+        return slot;
+    }
+
+    private void SaveHeadBlock(long end)
+    {
+        int length = (int)Math.Min(end, BlockSize);
+        new Span<byte>(_ring.PointerAt(0), length).CopyTo(new Span<byte>(_headBlock, length));
+    }
+
+    /// <summary>
+    /// Allocates the log file ahead of the writes, so appends do not allocate blocks one write at a time; best
+    /// effort (a filesystem without fallocate allocates as it goes).
+    /// </summary>
+    private void Preallocate(long to)
+    {
+        const long Step = 64 << 20;
+        long until = (to + Step - 1) / Step * Step + Step;
+        _allocatedUntil = Libc.FAllocate(_fd, Libc.FALLOC_FL_KEEP_SIZE, _allocatedUntil, until - _allocatedUntil) == 0 ? until : long.MaxValue;
+    }
+
+    private int Failed(int negativeErrno, string reason)
+    {
+        FailureReason = reason;
+        return negativeErrno;
+    }
+
+    /// <summary>Waits for writes still in flight (the kernel may be reading ring memory), then frees.</summary>
+    public void Dispose()
+    {
+        while (_inFlight > 0 && _uring.SubmitAndWait(1) >= 0)
+        {
+            while (_uring.PeekCqe() != null) { _uring.AdvanceCq(); _inFlight--; }
+        }
+        _uring.Dispose();
+        NativeMemory.Free(_slots);
+        NativeMemory.AlignedFree(_headBlock);
+        NativeMemory.AlignedFree(_tailBlock);
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Slot
+    {
+        public long Start, End;
+        public ulong Bytes;
+        public int Result, IovCount;
+        public bool Partial, Done;
+        public IoVecPair Iov;
+    }
+
+    [System.Runtime.CompilerServices.InlineArray(2)]
+    private struct IoVecPair
+    {
+        private IoVec _element;
+    }
+}

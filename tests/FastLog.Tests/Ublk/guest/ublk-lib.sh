@@ -1,0 +1,56 @@
+# Sourced by the ublk guest tests (tests/FastLog.Tests/Ublk). Needs $FASTLOG: a NativeAOT fastlog binary
+# (JIT start-up takes seconds under TCG). Runs under `bash -euo pipefail`.
+
+# ublk_serve BACKING LBS QUEUES DEPTH [more ublk-serve options]: starts a server in the background and waits
+# until its block device exists. Sets SERVER (pid) and DEV (/dev/ublkbN).
+ublk_serve() {
+  local backing=$1 lbs=$2 queues=$3 depth=$4
+  shift 4
+  rm -f /tmp/serve.out
+  "$FASTLOG" ublk-serve --backing "$backing" --logical-block-size "$lbs" --queues "$queues" --depth "$depth" "$@" \
+    >/tmp/serve.out 2>/tmp/serve.err &
+  SERVER=$!
+  for _ in $(seq 1200); do
+    if [ -s /tmp/serve.out ]; then
+      DEV=$(head -1 /tmp/serve.out)
+      if [ -b "$DEV" ]; then return 0; fi
+    fi
+    if ! kill -0 "$SERVER" 2>/dev/null; then
+      echo "ublk-serve exited before its device appeared:" >&2; cat /tmp/serve.err >&2; return 1
+    fi
+    sleep 0.05
+  done
+  echo "ublk-serve did not start within 60 s" >&2; cat /tmp/serve.err >&2; return 1
+}
+
+# ublk_stop: SIGTERM (bash starts background jobs with SIGINT ignored), then checks a clean exit and that the
+# block device is gone.
+ublk_stop() {
+  local rc=0
+  kill -TERM "$SERVER"
+  wait "$SERVER" || rc=$?
+  cat /tmp/serve.err >&2
+  if [ "$rc" != 0 ]; then echo "ublk-serve exited with $rc" >&2; return 1; fi
+  if [ -b "$DEV" ]; then echo "$DEV still exists after the server stopped" >&2; return 1; fi
+}
+
+# no_hung_tasks: fails if any task sits in uninterruptible sleep (D) for 3 s.
+no_hung_tasks() {
+  for _ in 1 2 3; do
+    if ! ps -eo stat=,pid=,comm= | awk '$1 ~ /^D/' | grep -q .; then return 0; fi
+    sleep 1
+  done
+  echo "tasks stuck in D state:" >&2; ps -eo stat=,pid=,comm=,wchan:32= | awk '$1 ~ /^D/' >&2; return 1
+}
+
+# fs_workload DIR COUNT: the write + fsync + rename + delete workload. File i gets i*3001 random bytes, is fsynced
+# under a temporary name and renamed; every 4th step deletes the previous file, so COUNT - COUNT/4 files remain.
+fs_workload() {
+  local dir=$1 count=$2
+  for i in $(seq 1 "$count"); do
+    head -c $((i * 3001)) /dev/urandom > "$dir/tmp.$i"
+    sync "$dir/tmp.$i"
+    mv "$dir/tmp.$i" "$dir/file.$i"
+    if [ $((i % 4)) = 0 ]; then rm "$dir/file.$((i - 1))"; fi
+  done
+}
