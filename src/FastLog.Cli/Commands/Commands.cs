@@ -7,6 +7,8 @@ internal static class Commands
 {
     public static IEnumerable<Command> All() =>
     [
+        CaptureCommand.Create(),
+        MarkCommand.Create(),
         ReplayCommand.Create(),
         InspectCommand.Create(),
         GenerateLogCommand.Create(),

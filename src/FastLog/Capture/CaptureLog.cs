@@ -196,14 +196,10 @@ public sealed unsafe class CaptureLog : IDisposable
     {
         if (Volatile.Read(ref _durableUntil) >= address)
             return 0;
-        long requested;
-        while ((requested = Volatile.Read(ref _durableRequested)) < address)
-            if (Interlocked.CompareExchange(ref _durableRequested, address, requested) == requested)
-                break;
         Interlocked.Increment(ref _durableWaiters);
         try
         {
-            WakeWriter();
+            RequestDurable(address);
             lock (_durableLock)
                 while (Volatile.Read(ref _durableUntil) < address && Volatile.Read(ref _failure) == 0)
                     Monitor.Wait(_durableLock, 100);
@@ -213,6 +209,21 @@ public sealed unsafe class CaptureLog : IDisposable
             Interlocked.Decrement(ref _durableWaiters);
         }
         return Volatile.Read(ref _durableUntil) >= address ? 0 : Volatile.Read(ref _failure);
+    }
+
+    /// <summary>
+    /// Asks the writer to make the log durable up to <paramref name="address"/> without waiting, so that a FLUSH
+    /// can sync the backing store while the log syncs; <see cref="WaitDurable"/> then waits for it.
+    /// </summary>
+    public void RequestDurable(long address)
+    {
+        if (Volatile.Read(ref _durableUntil) >= address)
+            return;
+        long requested;
+        while ((requested = Volatile.Read(ref _durableRequested)) < address)
+            if (Interlocked.CompareExchange(ref _durableRequested, address, requested) == requested)
+                break;
+        WakeWriter();
     }
 
     private long AppendHeaderOnly(LogEntryHeader entry)

@@ -72,6 +72,8 @@ public sealed class LoggingBackend : IBlockBackend
         long end = Log.AppendFlush();
         if (end < 0)
             return (int)end;
+        if (_durableFlush)
+            Log.RequestDurable(end); // the log syncs while the backing store does; both finish before we return
         int rc = _inner.Flush();
         if (rc != 0)
             return rc;

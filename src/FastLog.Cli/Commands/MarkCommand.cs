@@ -1,0 +1,26 @@
+using System.CommandLine;
+using FastLog.Capture;
+
+namespace FastLog.Cli.Commands;
+
+/// <summary><c>fastlog mark DEVICE NAME</c>: inserts a named mark into the log of a running capture.</summary>
+internal static class MarkCommand
+{
+    public static Command Create()
+    {
+        var device = new Argument<string>("DEVICE") { Description = "The captured block device, as capture printed it (/dev/loop3)" };
+        var name = new Argument<string>("NAME") { Description = "Mark name (1 to sector size - 33 bytes)" };
+        var command = new Command("mark", "Insert a named mark between the requests completed before and after it");
+        command.Arguments.Add(device);
+        command.Arguments.Add(name);
+        command.SetAction(parse =>
+        {
+            string? error = MarkServer.Send(parse.GetValue(device)!, parse.GetValue(name)!);
+            if (error is null)
+                return 0;
+            Console.Error.WriteLine($"fastlog mark: {error}");
+            return 1;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,158 @@
+using System.Net.Sockets;
+using System.Text;
+using FastLog.Interop;
+
+namespace FastLog.Capture;
+
+/// <summary>
+/// Lets <c>fastlog mark DEVICE NAME</c> insert a mark into a running capture, whatever the frontend: a Unix
+/// domain socket /run/fastlog/DEVICE.sock, mode 0600, that also checks the peer's uid (SO_PEERCRED) against the
+/// server's, so only the device's owner can use it. One request per connection: the name and a newline; the
+/// reply is "ok\n" or "error: TEXT\n".
+/// </summary>
+public sealed class MarkServer : IDisposable
+{
+    public const string DefaultRoot = "/run/fastlog";
+    private const int MaxRequest = 4096;
+    private readonly Func<string, int> _mark;
+    private readonly Socket _listener;
+    private readonly Thread _thread;
+    private int _disposed;
+
+    /// <param name="devicePath">The block device the marks are for (/dev/loop3, /dev/ublkb0).</param>
+    /// <param name="mark">Inserts a mark: 0 or a negative errno (<see cref="LoggingBackend.Mark"/>).</param>
+    /// <param name="root">Where the socket lives.</param>
+    public MarkServer(string devicePath, Func<string, int> mark, string root = DefaultRoot)
+    {
+        _mark = mark;
+        Directory.CreateDirectory(root);
+        SocketPath = PathFor(devicePath, root);
+        if (File.Exists(SocketPath))
+        {
+            if (CanConnect(SocketPath))
+                throw new IOException($"{SocketPath}: another capture serves marks for {devicePath}");
+            File.Delete(SocketPath); // left by a server that was killed
+        }
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            _listener.Bind(new UnixDomainSocketEndPoint(SocketPath));
+            if (OperatingSystem.IsLinux()) // FastLog runs on Linux only; the guard is for the analyzer
+                File.SetUnixFileMode(SocketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            _listener.Listen(16);
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
+        _thread = new Thread(Serve) { IsBackground = true, Name = "mark-server" };
+        _thread.Start();
+    }
+
+    public string SocketPath { get; }
+
+    /// <summary>The socket for a device: /run/fastlog/loop3.sock for /dev/loop3.</summary>
+    public static string PathFor(string devicePath, string root = DefaultRoot) =>
+        Path.Combine(root, Path.GetFileName(devicePath) + ".sock");
+
+    /// <summary>Client side: sends one mark; returns null on success, else the error text.</summary>
+    public static string? Send(string devicePath, string name, string root = DefaultRoot, int timeoutMs = 30_000)
+    {
+        if (name.Length == 0 || name.Contains('\n') || name.Contains('\0'))
+            return "a mark name is one line of text";
+        string path = PathFor(devicePath, root);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.SendTimeout = timeoutMs;
+        socket.ReceiveTimeout = timeoutMs;
+        try
+        {
+            socket.Connect(new UnixDomainSocketEndPoint(path));
+            socket.Send(Encoding.UTF8.GetBytes(name + "\n"));
+            socket.Shutdown(SocketShutdown.Send);
+            string reply = ReadAll(socket).TrimEnd('\n');
+            return reply == "ok" ? null : reply.StartsWith("error: ", StringComparison.Ordinal) ? reply[7..] : $"unexpected reply '{reply}'";
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused
+                ? $"no capture is running for {devicePath} ({path}: {e.Message})"
+                : $"{path}: {e.Message}";
+        }
+    }
+
+    private static bool CanConnect(string path)
+    {
+        try
+        {
+            using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private static string ReadAll(Socket socket)
+    {
+        var buffer = new byte[MaxRequest];
+        int used = 0;
+        while (used < buffer.Length)
+        {
+            int n = socket.Receive(buffer, used, buffer.Length - used, SocketFlags.None);
+            if (n == 0) break;
+            used += n;
+            if (Array.IndexOf(buffer, (byte)'\n', 0, used) >= 0) break;
+        }
+        return Encoding.UTF8.GetString(buffer, 0, used);
+    }
+
+    private void Serve()
+    {
+        while (Volatile.Read(ref _disposed) == 0)
+        {
+            Socket client;
+            try { client = _listener.Accept(); }
+            catch (Exception e) when (e is SocketException or ObjectDisposedException) { break; }
+            using (client)
+            {
+                try
+                {
+                    client.ReceiveTimeout = 5000;
+                    client.SendTimeout = 5000;
+                    string reply = Handle(client);
+                    client.Send(Encoding.UTF8.GetBytes(reply + "\n"));
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
+            }
+        }
+    }
+
+    private string Handle(Socket client)
+    {
+        Span<byte> credentials = stackalloc byte[12]; // struct ucred { pid_t pid; uid_t uid; gid_t gid; }
+        const int SOL_SOCKET = 1, SO_PEERCRED = 17;
+        if (client.GetRawSocketOption(SOL_SOCKET, SO_PEERCRED, credentials) != 12)
+            return "error: cannot identify the peer";
+        uint uid = BitConverter.ToUInt32(credentials[4..8]);
+        if (uid != Libc.GetEUid())
+            return "error: only the device's owner may mark it";
+        string text = ReadAll(client);
+        int newline = text.IndexOf('\n');
+        if (newline < 0)
+            return "error: a request is a mark name and a newline";
+        int rc = _mark(text[..newline]);
+        return rc == 0 ? "ok" : $"error: {Libc.ErrorText(-rc)}";
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _listener.Dispose(); // ends Accept
+        _thread.Join(TimeSpan.FromSeconds(5));
+        try { File.Delete(SocketPath); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,429 @@
+using System.Runtime.InteropServices;
+using FastLog.Backends;
+using FastLog.Interop;
+
+namespace FastLog.Frontends.Fuse;
+
+/// <summary>
+/// Serves one file, <see cref="FileName"/>, of <see cref="IBlockBackend.Size"/> bytes in a FUSE mount, speaking the
+/// protocol on /dev/fuse directly. Several worker threads each read requests from their own clone of the
+/// session fd (FUSE_DEV_IOC_CLONE), into preallocated native buffers: nothing is allocated per request.
+/// </summary>
+/// <remarks>
+/// Request mapping (what loop sends): READ/WRITE → backend Read/Write; FSYNC (loop's REQ_OP_FLUSH) → Flush;
+/// FALLOCATE punch-hole (loop's discard, and write-zeroes without NOUNMAP) → Discard; FALLOCATE zero-range
+/// (write-zeroes with NOUNMAP) → WriteZeroes. Loop has no FUA: a FUA write reaches us as a WRITE followed by
+/// an FSYNC, so the backend never sees <c>fua: true</c> from this frontend.
+/// </remarks>
+internal sealed unsafe class FuseSession : IDisposable
+{
+    public const string FileName = "disk";
+    public const int MaxWrite = 1 << 20;           // negotiated with FUSE_MAX_PAGES (256 pages)
+    private const int WriteHeaders = 40 + 40;       // fuse_in_header + fuse_write_in
+    private const int Align = 4096;
+    // A WRITE's payload lands 4096-aligned (so an O_DIRECT backend takes it as is); the kernel wants room
+    // for at least max_write plus headers, and never less than FUSE_MIN_READ_BUFFER.
+    private const int InBufferSize = Align + MaxWrite + Align;
+    private const int OutBufferSize = Align + MaxWrite;
+    private const int WarmupRequests = 64;
+    private const ulong ValidSeconds = 86400;
+
+    private readonly IBlockBackend _backend;
+    private readonly int _masterFd;
+    private readonly int _threads;
+    private readonly ushort _maxBackground;
+    private readonly Thread[] _workers;
+    private readonly int[] _fds;
+    private readonly long[] _allocated;
+    private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _initialized = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _running;
+    private int _disposed;
+    private int _failures;
+    private volatile int _lastUnexpectedErrno;
+
+    /// <summary>
+    /// <paramref name="masterFd"/> is an open /dev/fuse fd that is already mounted (the session owns it from now on).
+    /// </summary>
+    public FuseSession(IBlockBackend backend, int masterFd, int threads, int maxBackground)
+    {
+        _backend = backend;
+        _masterFd = masterFd;
+        _threads = Math.Max(1, threads);
+        _maxBackground = (ushort)Math.Clamp(maxBackground, 16, 4096);
+        _workers = new Thread[_threads];
+        _fds = new int[_threads];
+        _allocated = new long[_threads];
+        Array.Fill(_allocated, -1);
+    }
+
+    /// <summary>Completes when every worker saw the connection end (unmount or abort).</summary>
+    public Task Completion => _completion.Task;
+
+    /// <summary>Completes when INIT was answered: the mount is usable.</summary>
+    public Task Initialized => _initialized.Task;
+
+    /// <summary>Negotiated protocol minor version (after INIT).</summary>
+    public uint ProtocolMinor { get; private set; }
+
+    /// <summary>Bytes the workers allocated on the managed heap since their warm-up (test hook; -1 before it).</summary>
+    public long SteadyStateAllocatedBytes
+    {
+        get
+        {
+            long sum = 0;
+            for (int i = 0; i < _allocated.Length; i++) sum += Math.Max(0, Volatile.Read(ref _allocated[i]));
+            return sum;
+        }
+    }
+
+    /// <summary>How many workers passed warm-up.</summary>
+    public int WarmWorkers
+    {
+        get
+        {
+            int warm = 0;
+            for (int i = 0; i < _allocated.Length; i++) if (Volatile.Read(ref _allocated[i]) >= 0) warm++;
+            return warm;
+        }
+    }
+
+    public int UnexpectedErrors => Volatile.Read(ref _failures);
+    public int LastUnexpectedErrno => _lastUnexpectedErrno;
+
+    public void Start()
+    {
+        _fds[0] = _masterFd;
+        for (int i = 1; i < _threads; i++)
+        {
+            int fd = Libc.Open("/dev/fuse", Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+            if (fd < 0)
+                throw new IOException($"/dev/fuse: {Libc.ErrorText(Libc.Errno)}");
+            uint master = (uint)_masterFd;
+            if (Libc.Ioctl(fd, FuseConst.DevIocClone, &master) != 0)
+            {
+                int errno = Libc.Errno;
+                Libc.Close(fd);
+                throw new IOException($"FUSE_DEV_IOC_CLONE: {Libc.ErrorText(errno)}");
+            }
+            _fds[i] = fd;
+        }
+        _running = _threads;
+        for (int i = 0; i < _threads; i++)
+        {
+            int index = i;
+            _workers[i] = new Thread(() => Worker(index)) { IsBackground = true, Name = $"fuse-{i}" };
+            _workers[i].Start();
+        }
+    }
+
+    private void Worker(int index)
+    {
+        int fd = _fds[index];
+        byte* inBuffer = (byte*)NativeMemory.AlignedAlloc(InBufferSize, Align);
+        byte* outBuffer = (byte*)NativeMemory.AlignedAlloc(OutBufferSize, Align);
+        byte* request = inBuffer + Align - WriteHeaders;
+        nuint requestRoom = (nuint)(InBufferSize - (Align - WriteHeaders));
+        byte* reply = outBuffer + Align - sizeof(FuseOutHeader); // reply payload (READ data) lands aligned
+        long served = 0, baseline = 0;
+        try
+        {
+            while (true)
+            {
+                nint n = Libc.Read(fd, request, requestRoom);
+                if (n < 0)
+                {
+                    int errno = Libc.Errno;
+                    if (errno is Libc.EINTR or Libc.EAGAIN or Libc.ENOENT) continue; // ENOENT: interrupted request
+                    if (errno != Libc.ENODEV) Unexpected(errno);                     // ENODEV: unmounted / aborted
+                    break;
+                }
+                if (n < sizeof(FuseInHeader)) { Unexpected(Libc.EIO); continue; }
+                Dispatch(fd, (FuseInHeader*)request, request + sizeof(FuseInHeader), (int)n - sizeof(FuseInHeader), reply);
+                if (++served == WarmupRequests)
+                    baseline = GC.GetAllocatedBytesForCurrentThread();
+                else if (served > WarmupRequests)
+                    Volatile.Write(ref _allocated[index], GC.GetAllocatedBytesForCurrentThread() - baseline);
+            }
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(inBuffer);
+            NativeMemory.AlignedFree(outBuffer);
+            if (Interlocked.Decrement(ref _running) == 0)
+            {
+                _initialized.TrySetException(new IOException("the FUSE connection ended before INIT"));
+                _completion.TrySetResult();
+            }
+        }
+    }
+
+    private void Unexpected(int errno)
+    {
+        _lastUnexpectedErrno = errno;
+        Interlocked.Increment(ref _failures);
+    }
+
+    private void Dispatch(int fd, FuseInHeader* header, byte* body, int bodyLength, byte* reply)
+    {
+        ulong unique = header->Unique;
+        byte* payload = reply + sizeof(FuseOutHeader);
+        switch (header->Opcode)
+        {
+            case FuseOpcode.Init:
+                Reply(fd, reply, unique, Init((FuseInitIn*)body, bodyLength, (FuseInitOut*)payload));
+                return;
+
+            case FuseOpcode.Read:
+            {
+                var io = (FuseIoIn*)body;
+                long size = Math.Max(0, Math.Min((long)io->Size, _backend.Size - (long)io->Offset));
+                size = Math.Min(size, MaxWrite);
+                int rc = size == 0 ? 0 : _backend.Read((long)io->Offset, new Span<byte>(payload, (int)size));
+                Reply(fd, reply, unique, rc < 0 ? rc : (int)size);
+                return;
+            }
+
+            case FuseOpcode.Write:
+            {
+                var io = (FuseIoIn*)body;
+                int rc;
+                if (bodyLength < sizeof(FuseIoIn) + io->Size)
+                    rc = -Libc.EINVAL;
+                else if ((long)io->Offset + io->Size > _backend.Size)
+                    rc = -Libc.ENOSPC;
+                else
+                    rc = _backend.Write((long)io->Offset, new ReadOnlySpan<byte>(body + sizeof(FuseIoIn), (int)io->Size), fua: false);
+                if (rc == 0)
+                    *(FuseWriteOut*)payload = new FuseWriteOut { Size = io->Size };
+                Reply(fd, reply, unique, rc < 0 ? rc : sizeof(FuseWriteOut));
+                return;
+            }
+
+            case FuseOpcode.FSync:
+                Reply(fd, reply, unique, _backend.Flush());
+                return;
+
+            case FuseOpcode.FAllocate:
+                Reply(fd, reply, unique, FAllocate((FuseFAllocateIn*)body));
+                return;
+
+            case FuseOpcode.Lookup:
+            {
+                int rc = -Libc.ENOENT;
+                if (header->NodeId == FuseConst.RootId && NameIs(body, bodyLength, FileNameUtf8))
+                {
+                    var entry = (FuseEntryOut*)payload;
+                    *entry = default;
+                    entry->NodeId = FuseConst.FileId;
+                    entry->Generation = 1;
+                    entry->EntryValid = ValidSeconds;
+                    entry->AttrValid = ValidSeconds;
+                    FillAttr(&entry->Attr, FuseConst.FileId);
+                    rc = sizeof(FuseEntryOut);
+                }
+                Reply(fd, reply, unique, rc);
+                return;
+            }
+
+            case FuseOpcode.GetAttr:
+                Reply(fd, reply, unique, AttrReply(header->NodeId, (FuseAttrOut*)payload));
+                return;
+
+            case FuseOpcode.SetAttr:
+            {
+                var set = (FuseSetAttrIn*)body;
+                // The file is the device: its size is fixed. Mode, owner and time changes are accepted and ignored.
+                int rc = (set->Valid & FuseConst.FAttrSize) != 0 && (long)set->Size != _backend.Size
+                    ? -Libc.EPERM
+                    : AttrReply(header->NodeId, (FuseAttrOut*)payload);
+                Reply(fd, reply, unique, rc);
+                return;
+            }
+
+            case FuseOpcode.Open:
+            case FuseOpcode.OpenDir:
+            {
+                bool dir = header->Opcode == FuseOpcode.OpenDir;
+                if (header->NodeId != (dir ? FuseConst.RootId : FuseConst.FileId))
+                {
+                    Reply(fd, reply, unique, dir ? -20 /* ENOTDIR */ : -21 /* EISDIR */);
+                    return;
+                }
+                var open = (FuseOpenOut*)payload;
+                *open = default;
+                // Direct I/O: no second copy in the FUSE page cache; parallel direct writes: no inode lock per write.
+                open->OpenFlags = dir ? 0 : FuseConst.FOpenDirectIo | FuseConst.FOpenParallelDirectWrites;
+                Reply(fd, reply, unique, sizeof(FuseOpenOut));
+                return;
+            }
+
+            case FuseOpcode.ReadDir:
+                Reply(fd, reply, unique, ReadDir(header->NodeId, (FuseIoIn*)body, payload));
+                return;
+
+            case FuseOpcode.StatFs:
+            {
+                var st = (FuseKStatFs*)payload;
+                *st = default;
+                st->Blocks = (ulong)(_backend.Size / 4096);
+                st->BSize = 4096;
+                st->FrSize = 4096;
+                st->NameLen = 255;
+                st->Files = 2;
+                Reply(fd, reply, unique, sizeof(FuseKStatFs));
+                return;
+            }
+
+            case FuseOpcode.Release:
+            case FuseOpcode.ReleaseDir:
+            case FuseOpcode.Flush:      // close(2) of a file handle, not a device flush: loop's flush is FSYNC
+            case FuseOpcode.FSyncDir:
+            case FuseOpcode.Access:
+            case FuseOpcode.Destroy:
+                Reply(fd, reply, unique, 0);
+                return;
+
+            case FuseOpcode.Forget:
+            case FuseOpcode.BatchForget:
+            case FuseOpcode.Interrupt:  // every request completes promptly; the kernel gets its reply anyway
+                return;                 // these take no reply
+
+            default:
+                Reply(fd, reply, unique, -Libc.ENOSYS);
+                return;
+        }
+    }
+
+    private static ReadOnlySpan<byte> FileNameUtf8 => "disk"u8;
+
+    private static bool NameIs(byte* body, int length, ReadOnlySpan<byte> name)
+    {
+        var span = new ReadOnlySpan<byte>(body, length);
+        int end = span.IndexOf((byte)0);
+        return (end < 0 ? span : span[..end]).SequenceEqual(name);
+    }
+
+    private int Init(FuseInitIn* init, int length, FuseInitOut* output)
+    {
+        if (length < 16 || init->Major != FuseConst.KernelMajor)
+        {
+            _initialized.TrySetException(new IOException($"FUSE protocol {init->Major}.{init->Minor} is not 7.x"));
+            return -Libc.EPROTO;
+        }
+        uint minor = Math.Min(init->Minor, FuseConst.MaxMinor);
+        uint wanted = FuseConst.AsyncRead | FuseConst.BigWrites | FuseConst.AsyncDio | FuseConst.ParallelDirops | FuseConst.MaxPages;
+        *output = default;
+        output->Major = FuseConst.KernelMajor;
+        output->Minor = minor;
+        output->MaxReadahead = init->MaxReadahead;
+        output->Flags = init->Flags & wanted;
+        output->MaxBackground = _maxBackground;
+        output->CongestionThreshold = (ushort)(_maxBackground * 3 / 4);
+        output->MaxWrite = MaxWrite;
+        output->TimeGran = 1;
+        output->MaxPages = MaxWrite / 4096;
+        ProtocolMinor = minor;
+        _initialized.TrySetResult();
+        return sizeof(FuseInitOut);
+    }
+
+    private int FAllocate(FuseFAllocateIn* f)
+    {
+        const uint KeepSize = 1, PunchHole = 2, ZeroRange = 0x10;
+        long offset = (long)f->Offset, length = (long)f->Length;
+        if (offset < 0 || length <= 0 || offset > _backend.Size || length > _backend.Size - offset)
+            return -Libc.EINVAL;
+        return (f->Mode & ~KeepSize) switch
+        {
+            0 => 0,                                             // preallocate: the store is already all there
+            PunchHole => _backend.Discard(offset, length),
+            ZeroRange => _backend.WriteZeroes(offset, length),
+            _ => -Libc.EOPNOTSUPP,
+        };
+    }
+
+    private int AttrReply(ulong nodeId, FuseAttrOut* output)
+    {
+        if (nodeId != FuseConst.RootId && nodeId != FuseConst.FileId)
+            return -Libc.ENOENT;
+        *output = default;
+        output->AttrValid = ValidSeconds;
+        FillAttr(&output->Attr, nodeId);
+        return sizeof(FuseAttrOut);
+    }
+
+    private void FillAttr(FuseAttr* attr, ulong nodeId)
+    {
+        *attr = default;
+        attr->Ino = nodeId;
+        attr->BlkSize = 4096;
+        if (nodeId == FuseConst.RootId)
+        {
+            attr->Mode = FuseConst.SIfDir | 0x1ED; // 0755
+            attr->NLink = 2;
+        }
+        else
+        {
+            attr->Mode = FuseConst.SIfReg | 0x180; // 0600
+            attr->NLink = 1;
+            attr->Size = (ulong)_backend.Size;
+            attr->Blocks = (ulong)_backend.Size / 512;
+        }
+    }
+
+    private static int ReadDir(ulong nodeId, FuseIoIn* input, byte* output)
+    {
+        if (nodeId != FuseConst.RootId)
+            return -20; // ENOTDIR
+        int room = (int)Math.Min(input->Size, (uint)MaxWrite), used = 0;
+        for (ulong index = input->Offset; index < 3; index++)
+        {
+            ReadOnlySpan<byte> name = index switch { 0 => "."u8, 1 => ".."u8, _ => FileNameUtf8 };
+            int entryLength = (sizeof(FuseDirent) + name.Length + 7) & ~7;
+            if (used + entryLength > room)
+                break;
+            var dirent = (FuseDirent*)(output + used);
+            dirent->Ino = index == 2 ? FuseConst.FileId : FuseConst.RootId;
+            dirent->Off = index + 1;
+            dirent->NameLen = (uint)name.Length;
+            dirent->Type = index == 2 ? 8u /* DT_REG */ : 4u /* DT_DIR */;
+            var nameBytes = new Span<byte>(output + used + sizeof(FuseDirent), entryLength - sizeof(FuseDirent));
+            nameBytes.Clear();
+            name.CopyTo(nameBytes);
+            used += entryLength;
+        }
+        return used;
+    }
+
+    /// <summary>Sends a reply: <paramref name="result"/> is a payload length (≥0) or a negative errno.</summary>
+    private void Reply(int fd, byte* reply, ulong unique, int result)
+    {
+        var header = (FuseOutHeader*)reply;
+        header->Unique = unique;
+        header->Error = result < 0 ? result : 0;
+        header->Len = (uint)(sizeof(FuseOutHeader) + Math.Max(0, result));
+        while (true)
+        {
+            nint n = Libc.Write(fd, reply, header->Len);
+            if (n >= 0) return;
+            int errno = Libc.Errno;
+            if (errno == Libc.EINTR) continue;
+            if (errno is not (Libc.ENOENT or Libc.ENODEV)) // ENOENT: the request was interrupted meanwhile
+                Unexpected(errno);
+            return;
+        }
+    }
+
+    /// <summary>Closes the session fds. Call after the connection ended (unmount or abort), or before Start.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        if (_fds[0] == 0)
+            Libc.Close(_masterFd);
+        for (int i = 0; i < _threads; i++)
+            if (_fds[i] > 0)
+                Libc.Close(_fds[i]);
+    }
+}
