@@ -13,8 +13,9 @@ namespace FastLog.Capture;
 /// Invariants:
 /// <list type="bullet">
 /// <item>Writes cover whole aligned 4 KiB blocks straight from the ring (the ring's bytes are the log's bytes).
-/// A partial last block goes out as a zero-padded copy, and only when nothing else is in flight and nothing is
-/// submitted until it completes, so two writes never race on one block; a later write rewrites the block whole.</item>
+/// A partial last block goes out as a zero-padded copy at the end of a write, only when nothing else is in flight,
+/// and nothing is submitted until that write completes, so two writes never race on one block; a later write
+/// rewrites the block whole.</item>
 /// <item><see cref="WrittenUntil"/> advances in address order as completions arrive, and only then is ring memory
 /// released to producers: a producer never overwrites bytes the kernel may still be reading.</item>
 /// <item>One thread uses an appender.</item>
@@ -72,38 +73,41 @@ internal sealed unsafe class LogAppender : IDisposable
         while (_inFlight < Depth)
         {
             long start = SubmittedUntil;
-            long end = Math.Min(committed & ~(long)(BlockSize - 1), start + MaxWriteBytes);
+            long committedBlocks = committed & ~(long)(BlockSize - 1);
+            long end = Math.Min(committedBlocks, start + MaxWriteBytes);
+            // The partial last block rides along with the blocks before it, in one write, when nothing else is in
+            // flight: a flush then costs one write, not two in a row.
+            bool withTail = end == committedBlocks && committed > end && _inFlight == 0;
+            if (end <= start && !withTail)
+                break;
+            int index = (_oldest + _inFlight) % Depth;
+            Slot* slot = Enqueue(start, withTail ? committed : end, withTail);
+            int count = 0;
             if (end > start)
             {
                 _ring.GetSpans(start, (int)(end - start), out Span<byte> first, out Span<byte> second);
-                Slot* slot = Enqueue(start, end, partial: false);
-                slot->Iov[0] = new IoVec { Base = _ring.PointerAt(start), Length = (nuint)first.Length };
-                slot->Iov[1] = new IoVec { Base = _ring.PointerAt(start + first.Length), Length = (nuint)second.Length };
-                slot->IovCount = second.IsEmpty ? 1 : 2;
-                SubmittedUntil = end;
+                slot->Iov[count++] = new IoVec { Base = _ring.PointerAt(start), Length = (nuint)first.Length };
+                if (!second.IsEmpty)
+                    slot->Iov[count++] = new IoVec { Base = _ring.PointerAt(start + first.Length), Length = (nuint)second.Length };
             }
-            else if (committed > start && _inFlight == 0)
+            if (withTail)
             {
-                int tail = (int)(committed - start);
-                new Span<byte>(_ring.PointerAt(start), tail).CopyTo(new Span<byte>(_tailBlock, tail));
+                int tail = (int)(committed - end);
+                new Span<byte>(_ring.PointerAt(end), tail).CopyTo(new Span<byte>(_tailBlock, tail));
                 new Span<byte>(_tailBlock + tail, BlockSize - tail).Clear();
-                Slot* slot = Enqueue(start, committed, partial: true);
-                slot->Iov[0] = new IoVec { Base = _tailBlock, Length = BlockSize };
-                slot->IovCount = 1;
-                _partialInFlight = true; // SubmittedUntil stays: the block is rewritten whole once it fills
+                slot->Iov[count++] = new IoVec { Base = _tailBlock, Length = BlockSize };
+                _partialInFlight = true; // nothing more until it lands; the block is rewritten whole once it fills
             }
-            else
-                break;
-            Slot* last = &_slots[(_oldest + _inFlight - 1) % Depth];
-            if (last->Start < BlockSize)
-                SaveHeadBlock(last->End);
-            long writeEnd = last->Start + (long)last->Bytes;
+            slot->Bytes = (ulong)(end - start) + (withTail ? BlockSize : 0UL);
+            SubmittedUntil = end;
+            if (start < BlockSize)
+                SaveHeadBlock(slot->End);
+            long writeEnd = start + (long)slot->Bytes;
             if (_preallocate && writeEnd > _allocatedUntil)
                 Preallocate(writeEnd);
-            IoUringSqe* sqe = _uring.TryGetSqe();
-            SqePrep.Writev(sqe, _fd, (IoVec*)&last->Iov, (uint)last->IovCount, last->Start, (ulong)((_oldest + _inFlight - 1) % Depth));
+            SqePrep.Writev(_uring.TryGetSqe(), _fd, (IoVec*)&slot->Iov, (uint)count, start, (ulong)index);
             submitted++;
-            if (last->Partial)
+            if (withTail)
                 break;
         }
         if (submitted == 0)
@@ -174,7 +178,6 @@ internal sealed unsafe class LogAppender : IDisposable
         Slot* slot = &_slots[(_oldest + _inFlight) % Depth];
         slot->Start = start;
         slot->End = end;
-        slot->Bytes = partial ? BlockSize : (ulong)(end - start);
         slot->Partial = partial;
         slot->Done = false;
         _inFlight++;
@@ -222,13 +225,13 @@ internal sealed unsafe class LogAppender : IDisposable
     {
         public long Start, End;
         public ulong Bytes;
-        public int Result, IovCount;
+        public int Result;
         public bool Partial, Done;
-        public IoVecPair Iov;
+        public IoVecTriple Iov;
     }
 
-    [System.Runtime.CompilerServices.InlineArray(2)]
-    private struct IoVecPair
+    [System.Runtime.CompilerServices.InlineArray(3)]
+    private struct IoVecTriple
     {
         private IoVec _element;
     }
