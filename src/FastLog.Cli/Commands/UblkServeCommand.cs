@@ -91,7 +91,7 @@ internal static class UblkServeCommand
         try
         {
             var options = new CaptureLogOptions();
-            return new LoggingBackend(backing, CaptureLog.Create(logPath, logicalBlockSize, options), options.DurableFlush);
+            return new LoggingBackend(backing, CaptureLog.Create(logPath, logicalBlockSize, options), options.FlushWaitsFor);
         }
         catch
         {

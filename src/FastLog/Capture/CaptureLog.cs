@@ -6,15 +6,27 @@ using FastLog.LogFormat;
 
 namespace FastLog.Capture;
 
+/// <summary>How far the log must have come, up to a FLUSH or FUA write, before that request completes.</summary>
+public enum LogDurability
+{
+    /// <summary>The log is fdatasync'd up to it: the log survives a host crash whenever the data does. Each flush then
+    /// costs two device flushes (backing store and log), which halves fsync-bound throughput on one disk.</summary>
+    Durable,
+
+    /// <summary>The log is written up to it (O_DIRECT, so out of FastLog and the page cache, possibly still in the
+    /// disk's volatile cache), as dm-log-writes does: the log survives FastLog being killed; a host crash may lose
+    /// its tail. Made durable in the background and at close.</summary>
+    Written,
+}
+
 /// <summary>How a <see cref="CaptureLog"/> trades memory and latency.</summary>
 public sealed record CaptureLogOptions
 {
     /// <summary>Staging memory; when the writer is this far behind, producers stall. Power of two.</summary>
     public long RingBytes { get; init; } = 64 << 20;
 
-    /// <summary>A FLUSH or FUA completes only once the log is durable up to it (dm-log-writes' worst case needs this
-    /// for a log that must survive the host). Off: the log is made durable in the background.</summary>
-    public bool DurableFlush { get; init; } = true;
+    /// <summary>What a FLUSH or FUA write waits for in the log before it completes.</summary>
+    public LogDurability FlushWaitsFor { get; init; } = LogDurability.Durable;
 
     /// <summary>Pending bytes at which producers wake the writer instead of letting it sleep out its interval.</summary>
     public long WakeBytes { get; init; } = 1 << 20;
@@ -33,7 +45,8 @@ public sealed record CaptureLogOptions
 /// <remarks>
 /// Durability is told by monotonic log addresses: a record is in the log order once appended (its address is
 /// fixed), written once <see cref="WrittenUntil"/> passes its end, durable once <see cref="DurableUntil"/> does.
-/// <see cref="WaitDurable"/> blocks until DurableUntil reaches an address; one fdatasync serves every waiter below it.
+/// <see cref="WaitFor"/> blocks until DurableUntil (or WrittenUntil) reaches an address; one fdatasync serves every
+/// waiter below it.
 /// A failed log write or a full log device fails every later append and wait with the errno; nothing is dropped
 /// silently (unlike the kernel target, which passes I/O through unlogged).
 /// </remarks>
@@ -48,9 +61,9 @@ public sealed unsafe class CaptureLog : IDisposable
     private readonly Thread _writer;
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly object _durableLock = new();
-    private long _writtenUntil, _durableUntil, _durableRequested;
+    private long _writtenUntil, _durableUntil, _durableRequested, _writeRequested;
     private long _entries, _durableEntries, _superEntries;
-    private int _durableWaiters, _writerSleeping, _failure;
+    private int _waiters, _writerSleeping, _failure;
     private volatile bool _closing;
     private int _disposed;
 
@@ -191,40 +204,57 @@ public sealed unsafe class CaptureLog : IDisposable
         return Publish(address, SectorSize);
     }
 
-    /// <summary>Blocks until the log is durable up to <paramref name="address"/>; 0, or the log's negative errno.</summary>
-    public int WaitDurable(long address)
+    /// <summary>Blocks until the log is durable (or only written) up to <paramref name="address"/>; 0, or the log's negative errno.</summary>
+    public int WaitFor(long address, LogDurability durability)
     {
-        if (Volatile.Read(ref _durableUntil) >= address)
+        ref long reached = ref durability == LogDurability.Durable ? ref _durableUntil : ref _writtenUntil;
+        if (Volatile.Read(ref reached) >= address)
             return 0;
-        Interlocked.Increment(ref _durableWaiters);
+        Interlocked.Increment(ref _waiters);
         try
         {
-            RequestDurable(address);
+            Request(ref durability == LogDurability.Durable ? ref _durableRequested : ref _writeRequested, address);
             lock (_durableLock)
-                while (Volatile.Read(ref _durableUntil) < address && Volatile.Read(ref _failure) == 0)
+                while (Volatile.Read(ref reached) < address && Volatile.Read(ref _failure) == 0)
                     Monitor.Wait(_durableLock, 100);
         }
         finally
         {
-            Interlocked.Decrement(ref _durableWaiters);
+            Interlocked.Decrement(ref _waiters);
         }
-        return Volatile.Read(ref _durableUntil) >= address ? 0 : Volatile.Read(ref _failure);
+        return Volatile.Read(ref reached) >= address ? 0 : Volatile.Read(ref _failure);
     }
 
     /// <summary>
-    /// Asks the writer to make the log durable up to <paramref name="address"/> without waiting, so that a FLUSH
-    /// can sync the backing store while the log syncs; <see cref="WaitDurable"/> then waits for it.
+    /// Asks the writer to bring the log to <paramref name="durability"/> up to <paramref name="address"/> without
+    /// waiting, so that a FLUSH syncs the backing store while the log is written or synced; <see cref="WaitFor"/>
+    /// then waits for it.
     /// </summary>
-    public void RequestDurable(long address)
+    public void Request(long address, LogDurability durability)
     {
-        if (Volatile.Read(ref _durableUntil) >= address)
-            return;
-        long requested;
-        while ((requested = Volatile.Read(ref _durableRequested)) < address)
-            if (Interlocked.CompareExchange(ref _durableRequested, address, requested) == requested)
+        if (durability == LogDurability.Durable)
+        {
+            if (Volatile.Read(ref _durableUntil) < address)
+                Request(ref _durableRequested, address);
+        }
+        else if (Volatile.Read(ref _writtenUntil) < address)
+            Request(ref _writeRequested, address);
+    }
+
+    private void Request(ref long requested, long address)
+    {
+        long current;
+        while ((current = Volatile.Read(ref requested)) < address)
+            if (Interlocked.CompareExchange(ref requested, address, current) == current)
                 break;
+        Interlocked.MemoryBarrier(); // publish the request before reading the writer's sleep flag
         WakeWriter();
     }
+
+    /// <summary>True while a waiter wants more than the writer has done (the writer must not nap).</summary>
+    private bool Wanted() =>
+        Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil)
+        || Volatile.Read(ref _writeRequested) > Volatile.Read(ref _writtenUntil);
 
     private long AppendHeaderOnly(LogEntryHeader entry)
     {
@@ -290,7 +320,12 @@ public sealed unsafe class CaptureLog : IDisposable
             long entriesAtCommit = _entries;
             if (!Ok(_appender.Submit(committed)) || !Ok(_appender.Reap(wait: _appender.Busy)))
                 return;
-            Volatile.Write(ref _writtenUntil, _appender.WrittenUntil);
+            if (_appender.WrittenUntil != _writtenUntil)
+            {
+                Volatile.Write(ref _writtenUntil, _appender.WrittenUntil);
+                if (Volatile.Read(ref _waiters) != 0)
+                    lock (_durableLock) Monitor.PulseAll(_durableLock);
+            }
             bool quiet = !_appender.Busy && _writtenUntil == committed; // everything committed this round is on file
             bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
             // Sync only when quiet, so the entry count matches the durable address.
@@ -300,7 +335,7 @@ public sealed unsafe class CaptureLog : IDisposable
                     return;
                 Volatile.Write(ref _durableEntries, entriesAtCommit);
                 Volatile.Write(ref _durableUntil, _writtenUntil);
-                if (Volatile.Read(ref _durableWaiters) != 0)
+                if (Volatile.Read(ref _waiters) != 0)
                     lock (_durableLock) Monitor.PulseAll(_durableLock);
             }
             if (!_appender.Busy && _durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
@@ -317,13 +352,12 @@ public sealed unsafe class CaptureLog : IDisposable
                 Ok(_appender.Sync());
                 return;
             }
-            bool idle = quiet && Volatile.Read(ref _durableRequested) <= Volatile.Read(ref _durableUntil);
-            if (idle && !_closing)
+            if (quiet && !Wanted() && !_closing)
             {
                 // A full fence between announcing sleep and re-checking: a waiter that missed the flag has already
                 // published its request (it, too, fences between publishing and reading the flag).
                 Interlocked.Exchange(ref _writerSleeping, 1);
-                if (Volatile.Read(ref _durableRequested) <= Volatile.Read(ref _durableUntil))
+                if (!Wanted())
                     _wake.Wait(_options.WriterInterval);
                 Volatile.Write(ref _writerSleeping, 0);
                 _wake.Reset();

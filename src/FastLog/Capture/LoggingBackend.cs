@@ -15,7 +15,8 @@ namespace FastLog.Capture;
 /// completed there, before its completion is returned. A flush that arrives while the write is in flight is
 /// therefore ordered before it: the flush does not cover it, as on a real device.</item>
 /// <item>A FLUSH enters the log order when it arrives, so it covers exactly the writes that completed before it,
-/// and returns only after the inner backend is durable and (by default) the log is durable up to the FLUSH.</item>
+/// and returns only after the inner backend is durable and the log is durable up to the FLUSH (or, with
+/// <see cref="LogDurability.Written"/>, written up to it).</item>
 /// <item>A FUA write is logged with FUA and returns once it and the log up to it are durable.</item>
 /// </list>
 /// A failed log fails every later request with its errno, so a test never runs on unlogged I/O.
@@ -23,13 +24,13 @@ namespace FastLog.Capture;
 public sealed class LoggingBackend : IBlockBackend
 {
     private readonly IBlockBackend _inner;
-    private readonly bool _durableFlush;
+    private readonly LogDurability _flushWaitsFor;
 
-    public LoggingBackend(IBlockBackend inner, CaptureLog log, bool durableFlush = true)
+    public LoggingBackend(IBlockBackend inner, CaptureLog log, LogDurability flushWaitsFor = LogDurability.Durable)
     {
         _inner = inner;
         Log = log;
-        _durableFlush = durableFlush;
+        _flushWaitsFor = flushWaitsFor;
     }
 
     public CaptureLog Log { get; }
@@ -43,7 +44,7 @@ public sealed class LoggingBackend : IBlockBackend
         FileBackend backing = FileBackend.Open(backingPath);
         try
         {
-            return new LoggingBackend(backing, CaptureLog.Create(logPath, logicalBlockSize, options), options.DurableFlush);
+            return new LoggingBackend(backing, CaptureLog.Create(logPath, logicalBlockSize, options), options.FlushWaitsFor);
         }
         catch
         {
@@ -64,7 +65,7 @@ public sealed class LoggingBackend : IBlockBackend
         long end = Log.AppendWrite(offset, source, fua ? LogEntryFlags.Fua : LogEntryFlags.None);
         if (end < 0)
             return (int)end;
-        return fua && _durableFlush ? Log.WaitDurable(end) : 0;
+        return fua ? Log.WaitFor(end, _flushWaitsFor) : 0;
     }
 
     public int Flush()
@@ -72,12 +73,11 @@ public sealed class LoggingBackend : IBlockBackend
         long end = Log.AppendFlush();
         if (end < 0)
             return (int)end;
-        if (_durableFlush)
-            Log.RequestDurable(end); // the log syncs while the backing store does; both finish before we return
+        Log.Request(end, _flushWaitsFor); // the log is written or synced while the backing store syncs
         int rc = _inner.Flush();
         if (rc != 0)
             return rc;
-        return _durableFlush ? Log.WaitDurable(end) : 0;
+        return Log.WaitFor(end, _flushWaitsFor);
     }
 
     public int Discard(long offset, long length)
