@@ -129,7 +129,9 @@ internal sealed unsafe class CaptureRing : IDisposable
     /// <summary>Lets producers reuse memory below <paramref name="address"/>.</summary>
     public void Release(long address)
     {
-        Volatile.Write(ref _addresses.Released, address);
+        // A full fence between publishing the release and reading the waiter count (a waiter increments the count,
+        // fenced, before its last look at Released): otherwise a waiter can miss both and sleep out its timeout.
+        Interlocked.Exchange(ref _addresses.Released, address);
         if (Volatile.Read(ref _spaceWaiters) != 0)
             lock (_spaceLock) Monitor.PulseAll(_spaceLock);
     }
