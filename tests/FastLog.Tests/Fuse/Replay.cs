@@ -5,9 +5,8 @@ namespace FastLog.Tests.Fuse;
 /// <summary>FastLog's own replay (<c>fastlog replay</c>, replay-log semantics) run as a child process.</summary>
 internal static partial class Replay
 {
-    /// <summary>The CLI: $FASTLOG_BIN (scripts/test sets the NativeAOT build), else the apphost beside the tests.</summary>
-    public static readonly string Fastlog =
-        Environment.GetEnvironmentVariable("FASTLOG_BIN") is { Length: > 0 } bin ? bin : Path.Combine(AppContext.BaseDirectory, "fastlog");
+    /// <summary>The CLI: $FASTLOG_BIN (scripts/test sets the NativeAOT build), bin/fastlog, or the apphost beside the tests.</summary>
+    public static readonly string Fastlog = Guest.FastLogBinary.Locate();
 
     /// <summary>Replays the whole log onto <paramref name="imagePath"/> (discards punch holes); returns replay's output.</summary>
     public static string Apply(string logPath, string imagePath, bool scan = false) =>
