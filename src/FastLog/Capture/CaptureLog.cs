@@ -60,7 +60,7 @@ public sealed unsafe class CaptureLog : IDisposable
     private readonly LogAppender _appender;
     private readonly Thread _writer;
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
-    private readonly object _durableLock = new();
+    private readonly object _waitLock = new();
     private long _writtenUntil, _durableUntil, _durableRequested, _writeRequested;
     private long _entries, _durableEntries, _superEntries;
     private int _waiters, _writerSleeping, _failure;
@@ -93,7 +93,7 @@ public sealed unsafe class CaptureLog : IDisposable
     public long WrittenUntil => Volatile.Read(ref _writtenUntil);
     public long DurableUntil => Volatile.Read(ref _durableUntil);
 
-    /// <summary>Entries appended so far (not counting those whose append failed).</summary>
+    /// <summary>Entries durable in the log: the count the super block's nr_entries gets.</summary>
     public long EntriesDurable => Volatile.Read(ref _durableEntries);
 
     /// <summary>Zero, or the negative errno that stopped the log.</summary>
@@ -214,9 +214,9 @@ public sealed unsafe class CaptureLog : IDisposable
         try
         {
             Request(ref durability == LogDurability.Durable ? ref _durableRequested : ref _writeRequested, address);
-            lock (_durableLock)
+            lock (_waitLock)
                 while (Volatile.Read(ref reached) < address && Volatile.Read(ref _failure) == 0)
-                    Monitor.Wait(_durableLock, 100);
+                    Monitor.Wait(_waitLock, 100);
         }
         finally
         {
@@ -324,7 +324,7 @@ public sealed unsafe class CaptureLog : IDisposable
             {
                 Volatile.Write(ref _writtenUntil, _appender.WrittenUntil);
                 if (Volatile.Read(ref _waiters) != 0)
-                    lock (_durableLock) Monitor.PulseAll(_durableLock);
+                    lock (_waitLock) Monitor.PulseAll(_waitLock);
             }
             bool quiet = !_appender.Busy && _writtenUntil == committed; // everything committed this round is on file
             bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
@@ -336,7 +336,7 @@ public sealed unsafe class CaptureLog : IDisposable
                 Volatile.Write(ref _durableEntries, entriesAtCommit);
                 Volatile.Write(ref _durableUntil, _writtenUntil);
                 if (Volatile.Read(ref _waiters) != 0)
-                    lock (_durableLock) Monitor.PulseAll(_durableLock);
+                    lock (_waitLock) Monitor.PulseAll(_waitLock);
             }
             if (!_appender.Busy && _durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
             {
@@ -378,7 +378,7 @@ public sealed unsafe class CaptureLog : IDisposable
             return;
         FailureReason = reason;
         _ring.Fail(negativeErrno);
-        lock (_durableLock) Monitor.PulseAll(_durableLock);
+        lock (_waitLock) Monitor.PulseAll(_waitLock);
         _wake.Set();
     }
 
