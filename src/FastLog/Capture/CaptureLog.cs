@@ -125,7 +125,8 @@ public sealed unsafe class CaptureLog : IDisposable
                 throw new IOException($"{path}: cannot truncate the log: {Libc.ErrorText(Libc.Errno)}");
             if (isBlockDevice && size < 2L * LogAppender.BlockSize)
                 throw new IOException($"{path}: log device is too small ({size} bytes)");
-            return new CaptureLog(path, fd, sectorSize, isBlockDevice ? size : long.MaxValue, !isBlockDevice, direct, options);
+            // A device's capacity counts whole blocks only: the appender writes whole 4 KiB blocks.
+            return new CaptureLog(path, fd, sectorSize, isBlockDevice ? size & ~(long)(LogAppender.BlockSize - 1) : long.MaxValue, !isBlockDevice, direct, options);
         }
         catch
         {
