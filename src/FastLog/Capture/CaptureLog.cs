@@ -77,8 +77,6 @@ public sealed unsafe class CaptureLog : IDisposable
         _isRegularFile = isRegularFile;
         _options = options;
         _ring = new CaptureRing(options.RingBytes, sectorSize, startAddress: sectorSize);
-        // The super block is the ring's first unit; producers start after it, so the first block written carries it.
-        new LogSuperBlock(0, (uint)sectorSize).WriteTo(_ring.UnitAt(0));
         _appender = new LogAppender(fd, path, _ring, preallocate: isRegularFile, new LogSuperBlock(0, (uint)sectorSize));
         _writer = new Thread(WriterLoop) { IsBackground = true, Name = "fastlog-log-writer" };
         _writer.Start();

@@ -51,6 +51,8 @@ internal sealed unsafe class LogAppender : IDisposable
         _tailBlock = (byte*)NativeMemory.AlignedAlloc(BlockSize, BlockSize);
         NativeMemory.Clear(_headBlock, BlockSize);
         initialSuper.WriteTo(new Span<byte>(_headBlock, BlockSize));
+        // The super block is the ring's first unit; producers start after it, so the first block written carries it.
+        initialSuper.WriteTo(ring.UnitAt(0));
     }
 
     /// <summary>Everything below is on the file (not yet durable: <see cref="Sync"/>).</summary>

@@ -5,16 +5,15 @@ namespace FastLog.Interop;
 /// <summary>The few libc calls .NET does not wrap. Every call returns -1 and sets errno on failure.</summary>
 internal static unsafe partial class Libc
 {
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_TRUNC = 0x200,
-        O_DIRECT = 0x4000, O_CLOEXEC = 0x80000, O_DSYNC = 0x1000;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40,
+        O_DIRECT = 0x4000, O_CLOEXEC = 0x80000;
     public const int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
-    public const int EINTR = 4, EIO = 5, EAGAIN = 11, ENOMEM = 12, EBUSY = 16, ENODEV = 19, EINVAL = 22, ENOSPC = 28,
+    public const int EINTR = 4, EIO = 5, EAGAIN = 11, EBUSY = 16, ENODEV = 19, EINVAL = 22, ENOSPC = 28,
         EOPNOTSUPP = 95, ENOSYS = 38, ENOENT = 2, EPERM = 1, EACCES = 13;
     public const int S_IFMT = 0xF000, S_IFBLK = 0x6000, S_IFREG = 0x8000;
 
     // _IO(0x12, n) block ioctls (linux/fs.h)
-    public const ulong BLKGETSIZE64 = 0x80081272, BLKDISCARD = 0x1277, BLKZEROOUT = 0x127f, BLKFLSBUF = 0x1261,
-        BLKSSZGET = 0x1268;
+    public const ulong BLKGETSIZE64 = 0x80081272, BLKDISCARD = 0x1277, BLKZEROOUT = 0x127f;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
@@ -34,17 +33,8 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, void* buffer, nuint count);
 
-    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
-    public static partial nint WriteV(int fd, IoVec* iov, int count);
-
-    [LibraryImport("libc", EntryPoint = "pwritev", SetLastError = true)]
-    public static partial nint PWriteV(int fd, IoVec* iov, int count, long offset);
-
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     public static partial int FDataSync(int fd);
-
-    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
-    public static partial int FSync(int fd);
 
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     public static partial int FAllocate(int fd, int mode, long offset, long length);
