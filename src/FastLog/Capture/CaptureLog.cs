@@ -135,46 +135,37 @@ public sealed unsafe class CaptureLog : IDisposable
 
     /// <summary>Appends a write entry with its payload; returns its end address, or a negative errno.</summary>
     /// <remarks>Payloads larger than the ring allows are split into consecutive entries.</remarks>
-    public long AppendWrite(long byteOffset, ReadOnlySpan<byte> data, LogEntryFlags flags = LogEntryFlags.None)
+    public long AppendWrite(long byteOffset, ReadOnlySpan<byte> data, LogEntryFlags flags = LogEntryFlags.None) =>
+        AppendPayload(byteOffset, data.Length, data, flags);
+
+    /// <summary>Appends a write entry whose payload is zeros (WRITE_ZEROES is logged as the data it leaves).</summary>
+    public long AppendZeroes(long byteOffset, long length) =>
+        length == 0 ? 0 : AppendPayload(byteOffset, length, ReadOnlySpan<byte>.Empty, LogEntryFlags.None);
+
+    /// <summary>Write entries for <paramref name="length"/> bytes: copied from <paramref name="data"/>, or zeros when it is empty.</summary>
+    private long AppendPayload(long byteOffset, long length, ReadOnlySpan<byte> data, LogEntryFlags flags)
     {
-        if (byteOffset % SectorSize != 0 || data.Length % SectorSize != 0)
+        if (byteOffset % SectorSize != 0 || length % SectorSize != 0)
             return -Libc.EINVAL;
+        bool zeros = data.IsEmpty;
         long end = 0;
         int chunk = _ring.MaxRecord - SectorSize;
         do
         {
-            ReadOnlySpan<byte> part = data[..Math.Min(chunk, data.Length)];
-            if (!TryReserve(SectorSize + part.Length, out long address, out int error))
-                return error;
-            Span<byte> header = _ring.UnitAt(address);
-            header.Clear();
-            LogEntryHeader.Write((ulong)(byteOffset / SectorSize), (ulong)(part.Length / SectorSize), flags).WriteTo(header);
-            _ring.Write(address + SectorSize, part);
-            end = Publish(address, SectorSize + part.Length);
-            byteOffset += part.Length;
-            data = data[part.Length..];
-        } while (!data.IsEmpty);
-        return end;
-    }
-
-    /// <summary>Appends a write entry whose payload is zeros (WRITE_ZEROES is logged as the data it leaves).</summary>
-    public long AppendZeroes(long byteOffset, long length)
-    {
-        if (byteOffset % SectorSize != 0 || length % SectorSize != 0)
-            return -Libc.EINVAL;
-        long end = 0;
-        int chunk = _ring.MaxRecord - SectorSize;
-        while (length > 0)
-        {
             int part = (int)Math.Min(chunk, length);
             if (!TryReserve(SectorSize + part, out long address, out int error))
                 return error;
-            _ring.Clear(address, SectorSize + part);
-            LogEntryHeader.Write((ulong)(byteOffset / SectorSize), (ulong)(part / SectorSize)).WriteTo(_ring.UnitAt(address));
+            _ring.Clear(address, zeros ? SectorSize + part : SectorSize);
+            LogEntryHeader.Write((ulong)(byteOffset / SectorSize), (ulong)(part / SectorSize), flags).WriteTo(_ring.UnitAt(address));
+            if (!zeros)
+            {
+                _ring.Write(address + SectorSize, data[..part]);
+                data = data[part..];
+            }
             end = Publish(address, SectorSize + part);
             byteOffset += part;
             length -= part;
-        }
+        } while (length > 0);
         return end;
     }
 
