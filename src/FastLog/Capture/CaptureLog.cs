@@ -313,8 +313,7 @@ public sealed unsafe class CaptureLog : IDisposable
             if (_appender.WrittenUntil != _writtenUntil)
             {
                 Volatile.Write(ref _writtenUntil, _appender.WrittenUntil);
-                if (Volatile.Read(ref _waiters) != 0)
-                    lock (_waitLock) Monitor.PulseAll(_waitLock);
+                NotifyProgress();
             }
             bool quiet = !_appender.Busy && _writtenUntil == committed; // everything committed this round is on file
             bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
@@ -325,8 +324,7 @@ public sealed unsafe class CaptureLog : IDisposable
                     return;
                 Volatile.Write(ref _durableEntries, entriesAtCommit);
                 Volatile.Write(ref _durableUntil, _writtenUntil);
-                if (Volatile.Read(ref _waiters) != 0)
-                    lock (_waitLock) Monitor.PulseAll(_waitLock);
+                NotifyProgress();
             }
             if (!_appender.Busy && _durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
             {
@@ -353,6 +351,13 @@ public sealed unsafe class CaptureLog : IDisposable
                 _wake.Reset();
             }
         }
+    }
+
+    /// <summary>Wakes whoever waits for <see cref="WrittenUntil"/> or <see cref="DurableUntil"/>; called after either advances.</summary>
+    private void NotifyProgress()
+    {
+        if (Volatile.Read(ref _waiters) != 0)
+            lock (_waitLock) Monitor.PulseAll(_waitLock);
     }
 
     private bool Ok(int rc)
