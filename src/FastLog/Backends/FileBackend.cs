@@ -6,7 +6,7 @@ namespace FastLog.Backends;
 /// A regular file or a block device as the store. DISCARD punches a hole in a file (it reads back zeros)
 /// and is BLKDISCARD on a device; WRITE_ZEROES is ZERO_RANGE / BLKZEROOUT.
 /// </summary>
-public sealed unsafe class FileBackend : IBlockBackend
+public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
 {
     private readonly int _fd;
     private int _disposed;
@@ -20,6 +20,7 @@ public sealed unsafe class FileBackend : IBlockBackend
     }
 
     public string Path { get; }
+    internal int Fd => _fd;
     public long Size { get; }
     public bool IsBlockDevice { get; }
 
@@ -122,6 +123,8 @@ public sealed unsafe class FileBackend : IBlockBackend
         ulong* range = stackalloc ulong[2] { (ulong)offset, (ulong)length };
         return Libc.Ioctl(_fd, Libc.BLKZEROOUT, range) == 0 ? 0 : -Libc.Errno;
     }
+
+    IRingBackendQueue IRingBackend.OpenQueue(BackendRing ring, IRequestSink sink) => new FileRingQueue(this, ring, sink);
 
     public void Dispose()
     {

@@ -4,7 +4,8 @@ namespace FastLog.Backends;
 /// The one interface every frontend (ublk, FUSE, embedded) serves: a block store of <see cref="Size"/> bytes.
 /// Frontends only translate kernel requests into these calls; everything a device *is* (a plain file,
 /// a logged file, later a base image plus an overlay of unflushed writes, or a volatile write cache that a
-/// power cut can lose) is a backend, and backends compose by wrapping one another.
+/// power cut can lose) is a backend, and backends compose by wrapping one another. A backend may also implement
+/// <see cref="IRingBackend"/> to serve ublk queue threads without blocking them.
 /// </summary>
 /// <remarks>
 /// Contract:

@@ -61,6 +61,7 @@ public sealed unsafe class CaptureLog : IDisposable
     private readonly Thread _writer;
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly object _waitLock = new();
+    private LogWatch[] _watches = [];
     private long _writtenUntil, _durableUntil, _durableRequested, _writeRequested;
     private long _entries, _durableEntries, _superEntries;
     private int _waiters, _writerSleeping, _failure;
@@ -134,9 +135,10 @@ public sealed unsafe class CaptureLog : IDisposable
     }
 
     /// <summary>Appends a write entry with its payload; returns its end address, or a negative errno.</summary>
-    /// <remarks>Payloads larger than the ring allows are split into consecutive entries.</remarks>
+    /// <remarks>Payloads larger than the ring allows are split into consecutive entries.
+    /// An empty write is refused with -EINVAL: the log has no 0-sector write entry (replay-log reads one as corrupt).</remarks>
     public long AppendWrite(long byteOffset, ReadOnlySpan<byte> data, LogEntryFlags flags = LogEntryFlags.None) =>
-        AppendPayload(byteOffset, data.Length, data, flags);
+        data.IsEmpty ? -Libc.EINVAL : AppendPayload(byteOffset, data.Length, data, flags);
 
     /// <summary>Appends a write entry whose payload is zeros (WRITE_ZEROES is logged as the data it leaves).</summary>
     public long AppendZeroes(long byteOffset, long length) =>
@@ -358,6 +360,32 @@ public sealed unsafe class CaptureLog : IDisposable
     {
         if (Volatile.Read(ref _waiters) != 0)
             lock (_waitLock) Monitor.PulseAll(_waitLock);
+        LogWatch[] watches = Volatile.Read(ref _watches);
+        if (watches.Length == 0)
+            return;
+        Interlocked.MemoryBarrier(); // the progress just stored is visible before each watch's wanted address is read
+        bool failed = Volatile.Read(ref _failure) != 0;
+        foreach (LogWatch watch in watches)
+            watch.SignalIfReached(failed);
+    }
+
+    /// <summary>True once the log is <paramref name="durability"/> up to <paramref name="address"/>.</summary>
+    public bool Reached(long address, LogDurability durability) =>
+        (durability == LogDurability.Durable ? Volatile.Read(ref _durableUntil) : Volatile.Read(ref _writtenUntil)) >= address;
+
+    /// <summary>A way to wait for the log without blocking, for a thread that drives an io_uring; dispose it to stop.</summary>
+    internal LogWatch Watch(LogDurability durability)
+    {
+        var watch = new LogWatch(this, durability);
+        lock (_waitLock)
+            Volatile.Write(ref _watches, [.. _watches, watch]);
+        return watch;
+    }
+
+    internal void Unwatch(LogWatch watch)
+    {
+        lock (_waitLock)
+            Volatile.Write(ref _watches, Array.FindAll(_watches, w => w != watch));
     }
 
     private bool Ok(int rc)
@@ -374,6 +402,7 @@ public sealed unsafe class CaptureLog : IDisposable
         FailureReason = reason;
         _ring.Fail(negativeErrno);
         lock (_waitLock) Monitor.PulseAll(_waitLock);
+        NotifyProgress();
         _wake.Set();
     }
 

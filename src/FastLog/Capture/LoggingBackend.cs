@@ -21,7 +21,7 @@ namespace FastLog.Capture;
 /// </list>
 /// A failed log fails every later request with its errno, so a test never runs on unlogged I/O.
 /// </remarks>
-public sealed class LoggingBackend : IBlockBackend
+public sealed class LoggingBackend : IBlockBackend, IRingBackend
 {
     private readonly IBlockBackend _inner;
     private readonly LogDurability _flushWaitsFor;
@@ -34,6 +34,7 @@ public sealed class LoggingBackend : IBlockBackend
     }
 
     public CaptureLog Log { get; }
+    internal LogDurability FlushWaitsFor => _flushWaitsFor;
     public long Size => _inner.Size;
 
     /// <summary>Opens <paramref name="backingPath"/> and logs to <paramref name="logPath"/> (created or truncated).</summary>
@@ -59,6 +60,8 @@ public sealed class LoggingBackend : IBlockBackend
     {
         if (Log.Failure != 0)
             return Log.Failure;
+        if (source.IsEmpty)
+            return -Interop.Libc.EINVAL; // the log has no empty write entry
         int rc = _inner.Write(offset, source, fua);
         if (rc != 0)
             return rc;
@@ -108,6 +111,8 @@ public sealed class LoggingBackend : IBlockBackend
         long end = Log.AppendMark(name);
         return end < 0 ? (int)end : 0;
     }
+
+    IRingBackendQueue IRingBackend.OpenQueue(BackendRing ring, IRequestSink sink) => new LoggingRingQueue(this, _inner, ring, sink);
 
     /// <summary>Closes the log (end mark, nr_entries, durable) before the inner backend.</summary>
     public void Dispose()

@@ -79,21 +79,21 @@ public sealed unsafe class UblkHostTests : IDisposable
         {
             var data = new Span<byte>(buffer, 8192);
             data.Fill(0x5A);
-            Assert.Equal(8192, UblkRequestDispatch.Serve(_backend, Desc(UblkIoOp.Write, 8, 16), buffer, bufferBytes));
-            Assert.Equal(0, UblkRequestDispatch.Serve(_backend, Desc(UblkIoOp.Flush, 0, 0), buffer, bufferBytes));
+            Assert.Equal(8192, Serve(_backend, Desc(UblkIoOp.Write, 8, 16), buffer, bufferBytes));
+            Assert.Equal(0, Serve(_backend, Desc(UblkIoOp.Flush, 0, 0), buffer, bufferBytes));
             data.Clear();
-            Assert.Equal(4096, UblkRequestDispatch.Serve(_backend, Desc(UblkIoOp.Read, 12, 8), buffer, bufferBytes));
+            Assert.Equal(4096, Serve(_backend, Desc(UblkIoOp.Read, 12, 8), buffer, bufferBytes));
             Assert.True(data[..4096].IndexOfAnyExcept((byte)0x5A) < 0);
 
-            Assert.Equal(0, UblkRequestDispatch.Serve(_backend, Desc(UblkIoOp.WriteZeroes, 8, 8), buffer, bufferBytes));
-            Assert.Equal(0, UblkRequestDispatch.Serve(_backend, Desc(UblkIoOp.Discard, 16, 8), buffer, bufferBytes));
+            Assert.Equal(0, Serve(_backend, Desc(UblkIoOp.WriteZeroes, 8, 8), buffer, bufferBytes));
+            Assert.Equal(0, Serve(_backend, Desc(UblkIoOp.Discard, 16, 8), buffer, bufferBytes));
             byte[] file = File.ReadAllBytes(_path);
             Assert.True(file.AsSpan(4096, 8192).IndexOfAnyExcept((byte)0) < 0);
 
             long sectors = _backend.Size >> 9;
-            Assert.Equal(-5, UblkRequestDispatch.Serve(_backend, Desc(UblkIoOp.Read, (ulong)sectors - 1, 8), buffer, bufferBytes));
-            Assert.Equal(-5, UblkRequestDispatch.Serve(_backend, Desc(UblkIoOp.Write, 0, 256), buffer, bufferBytes)); // > buffer
-            Assert.Equal(-95, UblkRequestDispatch.Serve(_backend, Desc(UblkIoOp.WriteSame, 0, 8), buffer, bufferBytes));
+            Assert.Equal(-5, Serve(_backend, Desc(UblkIoOp.Read, (ulong)sectors - 1, 8), buffer, bufferBytes));
+            Assert.Equal(-5, Serve(_backend, Desc(UblkIoOp.Write, 0, 256), buffer, bufferBytes)); // > buffer
+            Assert.Equal(-95, Serve(_backend, Desc(UblkIoOp.WriteSame, 0, 8), buffer, bufferBytes));
         }
         finally
         {
@@ -110,15 +110,15 @@ public sealed unsafe class UblkHostTests : IDisposable
         {
             UblksrvIoDesc fua = Desc(UblkIoOp.Write, 0, 8);
             fua.OpFlags |= UblkConstants.IoFlagFua;
-            Assert.Equal(4096, UblkRequestDispatch.Serve(backend, fua, buffer, 4096));
+            Assert.Equal(4096, Serve(backend, fua, buffer, 4096));
             Assert.True(backend.LastFua);
-            Assert.Equal(4096, UblkRequestDispatch.Serve(backend, Desc(UblkIoOp.Write, 0, 8), buffer, 4096));
+            Assert.Equal(4096, Serve(backend, Desc(UblkIoOp.Write, 0, 8), buffer, 4096));
             Assert.False(backend.LastFua);
             backend.Fail = -28;
-            Assert.Equal(-28, UblkRequestDispatch.Serve(backend, Desc(UblkIoOp.Write, 0, 8), buffer, 4096));
-            Assert.Equal(-28, UblkRequestDispatch.Serve(backend, Desc(UblkIoOp.Flush, 0, 0), buffer, 4096));
+            Assert.Equal(-28, Serve(backend, Desc(UblkIoOp.Write, 0, 8), buffer, 4096));
+            Assert.Equal(-28, Serve(backend, Desc(UblkIoOp.Flush, 0, 0), buffer, 4096));
             backend.Throw = true;
-            Assert.Equal(-5, UblkRequestDispatch.Serve(backend, Desc(UblkIoOp.Read, 0, 8), buffer, 4096));
+            Assert.Equal(-5, Serve(backend, Desc(UblkIoOp.Read, 0, 8), buffer, 4096));
         }
         finally
         {
@@ -135,18 +135,18 @@ public sealed unsafe class UblkHostTests : IDisposable
             UblksrvIoDesc write = Desc(UblkIoOp.Write, 64, 128), read = Desc(UblkIoOp.Read, 64, 128), flush = Desc(UblkIoOp.Flush, 0, 0);
             for (int i = 0; i < 10; i++) // JIT, tiering and first-call stubs out of the way
             {
-                UblkRequestDispatch.Serve(_backend, write, buffer, 65536);
-                UblkRequestDispatch.Serve(_backend, read, buffer, 65536);
-                UblkRequestDispatch.Serve(_backend, flush, buffer, 65536);
+                Serve(_backend, write, buffer, 65536);
+                Serve(_backend, read, buffer, 65536);
+                Serve(_backend, flush, buffer, 65536);
             }
             long before = GC.GetAllocatedBytesForCurrentThread();
             int failures = 0;
             for (int i = 0; i < 1000; i++)
             {
-                failures += UblkRequestDispatch.Serve(_backend, write, buffer, 65536) == 65536 ? 0 : 1;
-                failures += UblkRequestDispatch.Serve(_backend, read, buffer, 65536) == 65536 ? 0 : 1;
+                failures += Serve(_backend, write, buffer, 65536) == 65536 ? 0 : 1;
+                failures += Serve(_backend, read, buffer, 65536) == 65536 ? 0 : 1;
             }
-            failures += UblkRequestDispatch.Serve(_backend, flush, buffer, 65536) == 0 ? 0 : 1;
+            failures += Serve(_backend, flush, buffer, 65536) == 0 ? 0 : 1;
             long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             Assert.Equal(0, failures);
             Assert.Equal(0, allocated);
@@ -156,6 +156,12 @@ public sealed unsafe class UblkHostTests : IDisposable
             System.Runtime.InteropServices.NativeMemory.AlignedFree(buffer);
         }
     }
+
+    /// <summary>What a queue does with one request, served synchronously: translate, call the backend, commit value.</summary>
+    private static int Serve(IBlockBackend backend, in UblksrvIoDesc desc, byte* buffer, int bufferBytes) =>
+        UblkRequestDispatch.TryTranslate(desc, backend.Size, bufferBytes, out BlockRequest request, out int error)
+            ? UblkRequestDispatch.CommitResult(request, request.ServeSync(backend, buffer))
+            : error;
 
     private static UblksrvIoDesc Desc(UblkIoOp op, ulong sector, uint sectors)
         => new() { OpFlags = (uint)op, StartSector = sector, NrSectors = sectors };

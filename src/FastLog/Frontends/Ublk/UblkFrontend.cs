@@ -5,7 +5,7 @@ namespace FastLog.Frontends.Ublk;
 
 /// <summary>
 /// Serves an <see cref="IBlockBackend"/> as /dev/ublkbN through the kernel's ublk driver (copy mode):
-/// N queues × depth D, one thread and io_uring per queue, each calling the backend inline.
+/// N queues × depth D, one thread and io_uring per queue, the backend's I/O on the same ring (<see cref="UblkQueue"/>).
 /// </summary>
 /// <remarks>
 /// Lifecycle (../shared/docs/ublk.md §2): ADD_DEV → SET_PARAMS → open /dev/ublkcN → queue threads FETCH every tag

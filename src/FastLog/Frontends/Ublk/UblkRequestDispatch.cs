@@ -3,47 +3,47 @@ using FastLog.Interop;
 
 namespace FastLog.Frontends.Ublk;
 
-/// <summary>Turns one ublk request into one backend call and the value to commit back to the kernel.</summary>
-internal static unsafe class UblkRequestDispatch
+/// <summary>Turns a ublk request into a backend request, and a backend result into the value committed to the kernel.</summary>
+internal static class UblkRequestDispatch
 {
     /// <summary>
-    /// Serves <paramref name="desc"/> with <paramref name="buffer"/> (the tag's buffer, ≥ max_io_buf_bytes) and returns the
-    /// COMMIT result: the full byte count for READ/WRITE (a short count would be requeued or fail by kernel version),
-    /// 0 for FLUSH/DISCARD/WRITE_ZEROES (their byte counts can overflow an int), or -errno.
-    /// Never throws: a queue thread that dies leaves its tags armed and the device's submitters hung.
+    /// The backend request for <paramref name="desc"/>, or false with the -errno to commit at once: a range outside the
+    /// device or larger than the tag's buffer (-EIO), an operation the device does not advertise (-EOPNOTSUPP).
     /// </summary>
-    public static int Serve(IBlockBackend backend, in UblksrvIoDesc desc, byte* buffer, int bufferBytes)
+    public static bool TryTranslate(in UblksrvIoDesc desc, long deviceSize, int bufferBytes, out BlockRequest request, out int error)
     {
         long offset = (long)desc.StartSector << 9;
         long length = (long)desc.NrSectors << 9;
-        UblkIoOp op = desc.Op;
-        if (op != UblkIoOp.Flush && (offset < 0 || length < 0 || offset + length > backend.Size))
-            return -Libc.EIO;
-        try
+        request = default;
+        BlockOp? op = desc.Op switch
         {
-            switch (op)
-            {
-                case UblkIoOp.Read:
-                    if (length > bufferBytes) return -Libc.EIO;
-                    return Bytes(backend.Read(offset, new Span<byte>(buffer, (int)length)), length);
-                case UblkIoOp.Write:
-                    if (length > bufferBytes) return -Libc.EIO;
-                    return Bytes(backend.Write(offset, new ReadOnlySpan<byte>(buffer, (int)length), desc.Fua), length);
-                case UblkIoOp.Flush:
-                    return backend.Flush();
-                case UblkIoOp.Discard:
-                    return backend.Discard(offset, length);
-                case UblkIoOp.WriteZeroes:
-                    return backend.WriteZeroes(offset, length);
-                default:
-                    return -Libc.EOPNOTSUPP;
-            }
-        }
-        catch (Exception)
+            UblkIoOp.Read => BlockOp.Read,
+            UblkIoOp.Write => BlockOp.Write,
+            UblkIoOp.Flush => BlockOp.Flush,
+            UblkIoOp.Discard => BlockOp.Discard,
+            UblkIoOp.WriteZeroes => BlockOp.WriteZeroes,
+            _ => null,
+        };
+        if (op is null)
         {
-            return -Libc.EIO; // a backend bug must not take the queue thread down with it
+            error = -Libc.EOPNOTSUPP;
+            return false;
         }
+        bool transfer = op is BlockOp.Read or BlockOp.Write;
+        if (op != BlockOp.Flush && (offset < 0 || length < 0 || offset + length > deviceSize || transfer && length > bufferBytes))
+        {
+            error = -Libc.EIO;
+            return false;
+        }
+        request = op == BlockOp.Flush ? new BlockRequest(BlockOp.Flush, 0, 0) : new BlockRequest(op.Value, offset, length, desc.Fua);
+        error = 0;
+        return true;
     }
 
-    private static int Bytes(int rc, long length) => rc < 0 ? rc : (int)length;
+    /// <summary>
+    /// The COMMIT result for a backend's 0 or -errno: the full byte count for READ/WRITE (a short count would be
+    /// requeued or fail by kernel version), 0 for FLUSH/DISCARD/WRITE_ZEROES (their byte counts can overflow an int).
+    /// </summary>
+    public static int CommitResult(in BlockRequest request, int result) =>
+        result < 0 ? result : request.Op is BlockOp.Read or BlockOp.Write ? (int)request.Length : 0;
 }

@@ -1,0 +1,38 @@
+namespace FastLog.Backends;
+
+internal enum BlockOp : byte
+{
+    Read,
+    Write,
+    Flush,
+    Discard,
+    WriteZeroes,
+}
+
+/// <summary>One request as a frontend hands it to a backend: a byte range (empty for FLUSH), FUA for writes.</summary>
+internal readonly record struct BlockRequest(BlockOp Op, long Offset, long Length, bool Fua = false)
+{
+    /// <summary>
+    /// Serves the request through the synchronous interface; <paramref name="buffer"/> holds <see cref="Length"/> bytes
+    /// for READ and WRITE. Returns 0 or -errno and never throws: a frontend thread that dies leaves its requests hung.
+    /// </summary>
+    public unsafe int ServeSync(IBlockBackend backend, byte* buffer)
+    {
+        try
+        {
+            return Op switch
+            {
+                BlockOp.Read => backend.Read(Offset, new Span<byte>(buffer, checked((int)Length))),
+                BlockOp.Write => backend.Write(Offset, new ReadOnlySpan<byte>(buffer, checked((int)Length)), Fua),
+                BlockOp.Flush => backend.Flush(),
+                BlockOp.Discard => backend.Discard(Offset, Length),
+                BlockOp.WriteZeroes => backend.WriteZeroes(Offset, Length),
+                _ => -Interop.Libc.EOPNOTSUPP,
+            };
+        }
+        catch (Exception)
+        {
+            return -Interop.Libc.EIO;
+        }
+    }
+}
