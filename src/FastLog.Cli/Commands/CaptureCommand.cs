@@ -42,9 +42,9 @@ internal static class CaptureCommand
             Description = "Open the backing store through the page cache. By default it is opened O_DIRECT (both frontends hand " +
                           "over aligned buffers), so a FLUSH only commits instead of first writing back every page dirtied " +
                           "since the last one while requests wait behind it. O_DIRECT also needs each request aligned to the " +
-                          "backing's own logical block size: a block device with a larger one than --logical-block-size (a 4096 " +
-                          "disk under a 512 device) is served through the page cache, with a message, as is a file system " +
-                          "that refuses O_DIRECT (tmpfs)",
+                          "backing's own logical block size: a backing with a larger one than --logical-block-size (a 512 device " +
+                          "over a 4096-byte-sector disk, or over a file on one) is served through the page cache, with a " +
+                          "message, as is a file system that refuses O_DIRECT (tmpfs)",
         };
 
         var command = new Command("capture", "Serve BACKING as a block device whose every request is logged; prints the device path");
@@ -180,16 +180,16 @@ internal static class CaptureCommand
     /// <summary>
     /// O_DIRECT unless --buffered-backing: ublk's per-tag buffers are 4 KiB aligned, and FUSE's WRITE payloads and
     /// READ replies land 4096-aligned, so a flush then only commits, instead of writing back every page since the
-    /// last one while requests wait behind it. The page cache where O_DIRECT cannot work: a block device whose
-    /// logical block size exceeds the device's (a 512-byte request would fail with EINVAL), or a file system that
-    /// refuses O_DIRECT (tmpfs).
+    /// last one while requests wait behind it. The page cache where O_DIRECT cannot work: a backing whose direct
+    /// I/O unit (a block device's logical block size, a file's as its file system reports it) exceeds the device's
+    /// (a smaller request would fail with EINVAL), or a file system that refuses O_DIRECT (tmpfs).
     /// </summary>
     private static FileBackend OpenBacking(string path, bool direct, int logicalBlockSize)
     {
-        if (direct && BlockDeviceInfo.LogicalBlockSize(path) is { } backingBlockSize && backingBlockSize > logicalBlockSize)
+        if (direct && DirectIoAlignment.Of(path) is { } alignment && alignment > logicalBlockSize)
         {
-            Console.Error.WriteLine($"fastlog: {path} has {backingBlockSize}-byte logical blocks, more than --logical-block-size " +
-                                    $"{logicalBlockSize}, so O_DIRECT would refuse smaller requests: using the page cache");
+            Console.Error.WriteLine($"fastlog: {path} takes O_DIRECT requests in {alignment}-byte units, more than " +
+                                    $"--logical-block-size {logicalBlockSize}: using the page cache");
             direct = false;
         }
         if (direct)

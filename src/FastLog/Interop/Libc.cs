@@ -52,6 +52,13 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
     public static partial int PosixFAdvise(int fd, long offset, long length, int advice);
 
+    public const int AT_EMPTY_PATH = 0x1000;
+    public const uint STATX_DIOALIGN = 0x2000;
+
+    /// <summary>statx(2) into a 256-byte struct statx (the same layout on every architecture).</summary>
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Statx(int dirFd, string path, int flags, uint mask, byte* statxBuffer);
+
     [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
     private static partial int FStatRaw(int fd, byte* statBuffer);
 

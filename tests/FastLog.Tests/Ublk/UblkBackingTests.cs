@@ -4,8 +4,8 @@ namespace FastLog.Tests.Ublk;
 
 /// <summary>
 /// How `fastlog capture --frontend ublk` opens its backing store, seen from /proc in the guest kernel: O_DIRECT by
-/// default, the page cache with --buffered-backing, and the page cache (with a message) for a block device whose
-/// logical blocks are larger than the device's, where O_DIRECT would fail every smaller request.
+/// default, the page cache with --buffered-backing, and the page cache (with a message) for a block device, or a
+/// file on one, whose logical blocks are larger than the device's, where O_DIRECT would fail every smaller request.
 /// </summary>
 [Collection(GuestVmCollection.Name)]
 public sealed class UblkBackingTests
@@ -42,7 +42,7 @@ public sealed class UblkBackingTests
             # /dev/vdb has 4096-byte logical blocks: a 512-byte device over it cannot use O_DIRECT
             test "$(blockdev --getss /dev/vdb)" = 4096
             ublk_capture /dev/vdb 512 1 8 --no-log
-            grep -q "4096-byte logical blocks" /tmp/serve.err
+            grep -q "in 4096-byte units" /tmp/serve.err
             test "$(o_direct /dev/vdb)" = buffered
             write_sector1 paged-4096
             ublk_stop
@@ -51,6 +51,21 @@ public sealed class UblkBackingTests
             ublk_capture /dev/vdb 4096 1 8 --no-log
             test "$(o_direct /dev/vdb)" = direct
             ublk_stop
+
+            # so has a file on a file system on it (statx STATX_DIOALIGN)
+            mkfs.ext4 -q -F /dev/vdb
+            mount /dev/vdb /mnt/t
+            truncate -s 4M /mnt/t/backing.img
+            ublk_capture /mnt/t/backing.img 512 1 8 --no-log
+            grep -q "in 4096-byte units" /tmp/serve.err
+            test "$(o_direct /mnt/t/backing.img)" = buffered
+            write_sector1 paged-file
+            ublk_stop
+            test "$(dd if=/mnt/t/backing.img bs=512 skip=1 count=1 status=none | head -c 10)" = paged-file
+            ublk_capture /mnt/t/backing.img 4096 1 8 --no-log
+            test "$(o_direct /mnt/t/backing.img)" = direct
+            ublk_stop
+            umount /mnt/t
             echo "backing ok"
             """, [16L << 20, 16L << 20], TimeSpan.FromMinutes(5), diskBlockSizes: [512, 4096]);
         Assert.Contains("backing ok", result.StdOut);
