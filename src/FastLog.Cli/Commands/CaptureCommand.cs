@@ -198,7 +198,7 @@ internal static class CaptureCommand
             {
                 return FileBackend.Open(path, direct: true);
             }
-            catch (IOException)
+            catch (IOException) when (File.Exists(path)) // a missing path is reported by the plain open below
             {
                 Console.Error.WriteLine($"fastlog: {path}: O_DIRECT refused, using the page cache");
             }
