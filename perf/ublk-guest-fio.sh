@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # fio 4 KiB random writes in ONE guest boot (Debian 6.12 under qemu TCG) against, on the same disks:
 #   raw        the virtio disk itself
-#   no-log     FastLog's ublk frontend over that disk, no logging (fastlog ublk-serve)
-#   logging    the same with a dm-log-writes log on a second virtio disk (fastlog ublk-serve --log)
+#   no-log     FastLog's ublk frontend over that disk, no logging (fastlog capture --frontend ublk --no-log)
+#   logging    the same with a dm-log-writes log on a second virtio disk (fastlog capture --frontend ublk --log)
 #   dm-lw      the kernel's dm-log-writes over the same two disks
 # for fsync=1 and fsync=32 at QD1 and QD32. Prints a markdown table of IOPS.
 #
@@ -34,9 +34,9 @@ run() { # target dev fsync qd
 }
 all() { for f in 1 32; do for q in 1 32; do run "\$1" "\$2" \$f \$q; done; done; }
 all raw /dev/vda
-ublk_serve /dev/vda 512 2 32 --direct; all no-log \$DEV; ublk_stop
+ublk_capture /dev/vda 512 2 32 --no-log; all no-log \$DEV; ublk_stop
 blkdiscard /dev/vdb
-ublk_serve /dev/vda 512 2 32 --direct --log /dev/vdb; all logging \$DEV; ublk_stop
+ublk_capture /dev/vda 512 2 32 --log /dev/vdb; all logging \$DEV; ublk_stop
 blkdiscard /dev/vdb
 dmsetup create lw --table "0 \$(blockdev --getsz /dev/vda) log-writes /dev/vda /dev/vdb"; dmsetup mknodes
 all dm-lw /dev/mapper/lw

@@ -16,7 +16,8 @@
 # The command runs with the caller's working directory (if it exists in the guest, which
 # it does for any path on the host's root fs), as root. Its stdout/stderr are printed on
 # this script's stdout/stderr after the guest stops, and this script exits with the
-# command's exit status. 125 = the harness failed (guest did not report a status).
+# command's exit status. 125 = the harness failed (guest did not report a status; a guest
+# that stopped before the command started is booted once more first).
 # Run tests/vm/setup.sh once first. Set FASTLOG_GUEST_CONSOLE=1 to see the boot console.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -60,7 +61,7 @@ mkdir -p "$out"; out="$(cd "$out" && pwd)"
   done < <(env)
   for e in "${envs[@]}"; do printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"; done
   printf 'cd %q 2>/dev/null || cd /\n' "$PWD"
-  echo 'c=/run/fastlog-ctl'
+  echo 'c=/run/fastlog-ctl; : > $c/started'
   printf '( %s ) >$c/stdout 2>$c/stderr </dev/null\n' "$(printf '%q ' "$@")"
   echo 'rc=$?; sync; echo $rc > $c/status.tmp && mv $c/status.tmp $c/status'
 } > "$ctl/run.sh"
@@ -88,12 +89,18 @@ for d in "${disks[@]}"; do
   i=$((i+1))
 done
 
-start=$(date +%s.%N)
-set +e
-timeout --kill-after=10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null >"$ctl/qemu.log" 2>&1
-qrc=$?
-set -e
-end=$(date +%s.%N)
+# qemu under TCG very rarely crashes in early boot. A guest that stopped before starting the command, without a
+# timeout (124, or 137 when the KILL was needed), boots once more; once the command has started, never.
+for attempt in 1 2; do
+  start=$(date +%s.%N)
+  set +e
+  timeout --kill-after=10 "$tmo" qemu-system-x86_64 "${args[@]}" </dev/null >"$ctl/qemu.log" 2>&1
+  qrc=$?
+  set -e
+  end=$(date +%s.%N)
+  [[ $attempt == 1 && ! -e "$ctl/started" && $qrc != 124 && $qrc != 137 ]] || break
+  echo "run-guest: the guest stopped before running the command (qemu exit $qrc); booting it once more" >&2
+done
 cat "$ctl/stdout"
 cat "$ctl/stderr" >&2
 if [[ -n "${FASTLOG_GUEST_CONSOLE:-}" ]]; then cat "$ctl/console" >&2; fi

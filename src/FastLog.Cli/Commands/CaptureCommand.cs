@@ -5,6 +5,7 @@ using FastLog.Capture;
 using FastLog.Frontends;
 using FastLog.Frontends.Fuse;
 using FastLog.Frontends.Ublk;
+using FastLog.Interop;
 
 namespace FastLog.Cli.Commands;
 
@@ -36,7 +37,15 @@ internal static class CaptureCommand
             DefaultValueFactory = _ => "durable",
         };
         durability.AcceptOnlyFromAmong("durable", "written");
-        var buffered = new Option<bool>("--buffered-backing") { Description = "Open the backing store through the page cache (FUSE default: O_DIRECT, as loop --direct-io)" };
+        var buffered = new Option<bool>("--buffered-backing")
+        {
+            Description = "Open the backing store through the page cache. By default it is opened O_DIRECT (both frontends hand " +
+                          "over aligned buffers), so a FLUSH only commits instead of first writing back every page dirtied " +
+                          "since the last one while requests wait behind it. O_DIRECT also needs each request aligned to the " +
+                          "backing's own logical block size: a backing with a larger one than --logical-block-size (a 512 device " +
+                          "over a 4096-byte-sector disk, or over a file on one) is served through the page cache, with a " +
+                          "message, as is a file system that refuses O_DIRECT (tmpfs)",
+        };
 
         var command = new Command("capture", "Serve BACKING as a block device whose every request is logged; prints the device path");
         command.Options.Add(backing);
@@ -87,7 +96,7 @@ internal static class CaptureCommand
         LoggingBackend? logging = null;
         try
         {
-            var file = OpenBacking(backingPath, direct: frontendName == "fuse" && !buffered);
+            var file = OpenBacking(backingPath, direct: !buffered, options.LogicalBlockSize);
             try
             {
                 backend = noLog ? file : logging = new LoggingBackend(file, CaptureLog.Create(logPath!, options.LogicalBlockSize), flushWaitsFor);
@@ -169,19 +178,27 @@ internal static class CaptureCommand
     }
 
     /// <summary>
-    /// O_DIRECT for the FUSE frontend, whose buffers are aligned (WRITE payloads land 4096-aligned, READ replies
-    /// too): a flush then only commits, instead of writing back every page since the last one while requests wait
-    /// behind it. Falls back to the page cache where O_DIRECT is refused (tmpfs).
+    /// O_DIRECT unless --buffered-backing: ublk's per-tag buffers are 4 KiB aligned, and FUSE's WRITE payloads and
+    /// READ replies land 4096-aligned, so a flush then only commits, instead of writing back every page since the
+    /// last one while requests wait behind it. The page cache where O_DIRECT cannot work: a backing whose direct
+    /// I/O unit (a block device's logical block size, a file's as its file system reports it) exceeds the device's
+    /// (a smaller request would fail with EINVAL), or a file system that refuses O_DIRECT (tmpfs).
     /// </summary>
-    private static FileBackend OpenBacking(string path, bool direct)
+    private static FileBackend OpenBacking(string path, bool direct, int logicalBlockSize)
     {
+        if (direct && DirectIoAlignment.Of(path) is { } alignment && alignment > logicalBlockSize)
+        {
+            Console.Error.WriteLine($"fastlog: {path} takes O_DIRECT requests in {alignment}-byte units, more than " +
+                                    $"--logical-block-size {logicalBlockSize}: using the page cache");
+            direct = false;
+        }
         if (direct)
         {
             try
             {
                 return FileBackend.Open(path, direct: true);
             }
-            catch (IOException)
+            catch (IOException) when (File.Exists(path)) // a missing path is reported by the plain open below
             {
                 Console.Error.WriteLine($"fastlog: {path}: O_DIRECT refused, using the page cache");
             }

@@ -13,6 +13,5 @@ internal static class Commands
         InspectCommand.Create(),
         GenerateLogCommand.Create(),
         DemoCommand.Create(),
-        UblkServeCommand.Create(),
     ];
 }

@@ -13,7 +13,7 @@ internal static unsafe partial class Libc
     public const int S_IFMT = 0xF000, S_IFBLK = 0x6000, S_IFREG = 0x8000;
 
     // _IO(0x12, n) block ioctls (linux/fs.h)
-    public const ulong BLKGETSIZE64 = 0x80081272, BLKDISCARD = 0x1277, BLKZEROOUT = 0x127f;
+    public const ulong BLKGETSIZE64 = 0x80081272, BLKDISCARD = 0x1277, BLKZEROOUT = 0x127f, BLKSSZGET = 0x1268;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);
@@ -56,6 +56,13 @@ internal static unsafe partial class Libc
     /// <summary>Returns an errno (not -1) on failure, as POSIX specifies.</summary>
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
     public static partial int PosixFAdvise(int fd, long offset, long length, int advice);
+
+    public const int AT_EMPTY_PATH = 0x1000;
+    public const uint STATX_DIOALIGN = 0x2000;
+
+    /// <summary>statx(2) into a 256-byte struct statx (the same layout on every architecture).</summary>
+    [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Statx(int dirFd, string path, int flags, uint mask, byte* statxBuffer);
 
     [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
     private static partial int FStatRaw(int fd, byte* statBuffer);

@@ -19,7 +19,7 @@ public sealed class UblkFilesystemTests
             lbs={{logicalBlockSize}}
             for fs in ext4 xfs btrfs; do
               echo "== $fs at $lbs"
-              ublk_serve /dev/vda $lbs 2 32
+              ublk_capture /dev/vda $lbs 2 32 --no-log
               test "$(blockdev --getss $DEV)" = $lbs
               test "$(cat /sys/block/${DEV#/dev/}/queue/write_cache)" = "write back"
               test "$(cat /sys/block/${DEV#/dev/}/queue/fua)" = 1
@@ -35,7 +35,7 @@ public sealed class UblkFilesystemTests
               umount /mnt/t
               ublk_stop
 
-              ublk_serve /dev/vda $lbs 1 8
+              ublk_capture /dev/vda $lbs 1 8 --no-log
               case $fs in
                 ext4) e2fsck -fn $DEV ;;
                 xfs) xfs_repair -n $DEV ;;

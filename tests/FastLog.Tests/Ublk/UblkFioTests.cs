@@ -21,7 +21,7 @@ public sealed class UblkFioTests
                 --iodepth={{iodepth}} --numjobs=4 --size=16M --offset_increment=16M --fsync=1 \
                 --verify=crc32c --verify_fatal=1 --group_reporting "${@:2}"
             }
-            ublk_serve /dev/vda 4096 2 32 --direct
+            ublk_capture /dev/vda 4096 2 32 --no-log
             job $DEV > /tmp/fio.out 2>&1 || { cat /tmp/fio.out; exit 1; }
             grep -E "err= *0" /tmp/fio.out
             ublk_stop

@@ -24,18 +24,19 @@ internal static class UblkGuest
     }
 
     /// <summary>
-    /// Creates one sparse image per entry of <paramref name="diskBytes"/> (/dev/vda, /dev/vdb, ... at 512-byte sectors),
-    /// runs <paramref name="script"/> on them, fails with the guest's output unless it exits 0, lets
-    /// <paramref name="inspect"/> look at the images afterwards, and deletes them.
+    /// Creates one sparse image per entry of <paramref name="diskBytes"/> (/dev/vda, /dev/vdb, ... with the logical
+    /// block sizes in <paramref name="diskBlockSizes"/>, 512 where not given), runs <paramref name="script"/> on them,
+    /// fails with the guest's output unless it exits 0, lets <paramref name="inspect"/> look at the images
+    /// afterwards, and deletes them.
     /// </summary>
     public static GuestResult RunOnFreshDisks(string script, IReadOnlyList<long> diskBytes, TimeSpan timeout,
-        Action<IReadOnlyList<string>>? inspect = null)
+        Action<IReadOnlyList<string>>? inspect = null, IReadOnlyList<int>? diskBlockSizes = null)
     {
         string dir = Directory.CreateTempSubdirectory("fastlog-ublk-guest.").FullName;
         try
         {
             string[] images = diskBytes.Select((bytes, i) => GuestVm.CreateSparseImage(Path.Combine(dir, $"disk{i}.img"), bytes)).ToArray();
-            GuestResult result = Run(script, images.Select(image => new GuestDisk(image)), timeout).EnsureSuccess();
+            GuestResult result = Run(script, images.Select((image, i) => new GuestDisk(image, diskBlockSizes?.ElementAtOrDefault(i) is > 0 and var lbs ? lbs : 512)), timeout).EnsureSuccess();
             inspect?.Invoke(images);
             return result;
         }

@@ -10,7 +10,7 @@ public sealed class UblkLifecycleTests
     public void Sigkill_under_load_removes_the_device_and_fails_the_writer_instead_of_hanging_it()
     {
         GuestResult result = UblkGuest.RunOnFreshDisks("""
-            ublk_serve /dev/vda 512 2 16
+            ublk_capture /dev/vda 512 2 16 --no-log
             dd if=/dev/zero of=$DEV bs=64k count=1000000 oflag=direct 2>/tmp/dd.err &
             writer=$!
             sleep 2
@@ -34,7 +34,7 @@ public sealed class UblkLifecycleTests
     public void Sigterm_deletes_the_device_cleanly_and_each_queue_thread_is_pinned_to_its_cpus()
     {
         GuestResult result = UblkGuest.RunOnFreshDisks("""
-            ublk_serve /dev/vda 4096 2 4
+            ublk_capture /dev/vda 4096 2 4 --no-log
             # each queue thread runs on the CPUs that submit to its queue (2 vCPUs, 2 queues: one CPU each)
             cpus() { for t in /proc/$SERVER/task/*; do [ "$(cat $t/comm)" = "$1" ] && awk '/Cpus_allowed_list/ {print $2}' $t/status; done; true; }
             q0=$(cpus ublk-q0); q1=$(cpus ublk-q1)
@@ -46,7 +46,7 @@ public sealed class UblkLifecycleTests
             for _ in $(seq 100); do [ -e /dev/ublkc0 ] || break; sleep 0.05; done
             test ! -e /dev/ublkc0 || { echo "char device left behind: DEL_DEV did not run"; exit 1; }
             test "$(head -c 12 /dev/vda)" = fastlog-ublk
-            ublk_serve /dev/vda 4096 1 4
+            ublk_capture /dev/vda 4096 1 4 --no-log
             test "$(head -c 12 $DEV)" = fastlog-ublk
             ublk_stop
             echo "sigterm ok"

@@ -19,7 +19,7 @@ public sealed class UblkLoggingTests
     {
         const long backingBytes = 128L << 20;
         UblkGuest.RunOnFreshDisks($$"""
-            ublk_serve /dev/vda {{logicalBlockSize}} 2 16 --log /dev/vdb
+            ublk_capture /dev/vda {{logicalBlockSize}} 2 16 --log /dev/vdb
             mkfs.ext4 -q -F $DEV
             mount $DEV /mnt/t
             fs_workload /mnt/t 20
@@ -44,7 +44,7 @@ public sealed class UblkLoggingTests
     public void A_log_device_that_fills_up_fails_the_device_io_and_the_server_says_why()
     {
         GuestResult result = UblkGuest.RunOnFreshDisks("""
-            ublk_serve /dev/vda 4096 1 8 --direct --log /dev/vdb
+            ublk_capture /dev/vda 4096 1 8 --log /dev/vdb
             if dd if=/dev/urandom of=$DEV bs=64k count=64 oflag=direct conv=fsync status=none 2>/tmp/dd.err; then
               echo "4 MiB of writes into a 1 MiB log all succeeded"; exit 1
             fi
@@ -56,7 +56,7 @@ public sealed class UblkLoggingTests
             echo "full log ok"
             """, [64L << 20, 1L << 20], TimeSpan.FromMinutes(5));
         Assert.Contains("full log ok", result.StdOut);
-        Assert.Contains("fastlog: the log failed", result.StdOut);
+        Assert.Contains("fastlog capture: the log failed", result.StdOut);
     }
 
     /// <summary>

@@ -1,13 +1,15 @@
 # Sourced by the ublk guest tests (tests/FastLog.Tests/Ublk). Needs $FASTLOG: a NativeAOT fastlog binary
 # (JIT start-up takes seconds under TCG). Runs under `bash -euo pipefail`.
 
-# ublk_serve BACKING LBS QUEUES DEPTH [more ublk-serve options]: starts a server in the background and waits
-# until its block device exists. Sets SERVER (pid) and DEV (/dev/ublkbN).
-ublk_serve() {
+# ublk_capture BACKING LBS QUEUES DEPTH (--log LOG | --no-log) [more capture options]: starts
+# `fastlog capture --frontend ublk` in the background and waits until its block device exists (capture prints the
+# device on stdout once its mark socket is up, so `fastlog mark $DEV NAME` works from then on). Sets SERVER (pid)
+# and DEV (/dev/ublkbN).
+ublk_capture() {
   local backing=$1 lbs=$2 queues=$3 depth=$4
   shift 4
   rm -f /tmp/serve.out
-  "$FASTLOG" ublk-serve --backing "$backing" --logical-block-size "$lbs" --queues "$queues" --depth "$depth" "$@" \
+  "$FASTLOG" capture --frontend ublk --backing "$backing" --logical-block-size "$lbs" --queues "$queues" --depth "$depth" "$@" \
     >/tmp/serve.out 2>/tmp/serve.err &
   SERVER=$!
   for _ in $(seq 1200); do
@@ -16,21 +18,21 @@ ublk_serve() {
       if [ -b "$DEV" ]; then return 0; fi
     fi
     if ! kill -0 "$SERVER" 2>/dev/null; then
-      echo "ublk-serve exited before its device appeared:" >&2; cat /tmp/serve.err >&2; return 1
+      echo "fastlog capture exited before its device appeared:" >&2; cat /tmp/serve.err >&2; return 1
     fi
     sleep 0.05
   done
-  echo "ublk-serve did not start within 60 s" >&2; cat /tmp/serve.err >&2; return 1
+  echo "fastlog capture did not start within 60 s" >&2; cat /tmp/serve.err >&2; return 1
 }
 
-# ublk_stop: SIGTERM (bash starts background jobs with SIGINT ignored), then checks a clean exit and that the
-# block device is gone.
+# ublk_stop: SIGTERM (bash starts background jobs with SIGINT ignored), then checks a clean exit (capture closes
+# the log first) and that the block device is gone.
 ublk_stop() {
   local rc=0
   kill -TERM "$SERVER"
   wait "$SERVER" || rc=$?
   cat /tmp/serve.err >&2
-  if [ "$rc" != 0 ]; then echo "ublk-serve exited with $rc" >&2; return 1; fi
+  if [ "$rc" != 0 ]; then echo "fastlog capture exited with $rc" >&2; return 1; fi
   if [ -b "$DEV" ]; then echo "$DEV still exists after the server stopped" >&2; return 1; fi
 }
 
