@@ -39,14 +39,17 @@ public sealed record CaptureLogOptions
 }
 
 /// <summary>
-/// The capture pipeline: frontends' threads append records to a lock-free <see cref="CaptureRing"/>; one writer
-/// thread appends the ring's bytes to a dm-log-writes v1 log with O_DIRECT, and makes them durable in groups.
+/// The capture pipeline: frontends' threads append records to a lock-free <see cref="CaptureRing"/>; the ring's
+/// bytes go to a dm-log-writes v1 log with O_DIRECT and are made durable in groups, by whoever holds the appender
+/// lock: a thread that waits for the log (a FLUSH or FUA) does the I/O itself, and a writer thread does it in the
+/// background (every <see cref="CaptureLogOptions.WriterInterval"/>, or when <see cref="CaptureLogOptions.WakeBytes"/> are pending).
 /// </summary>
 /// <remarks>
 /// Durability is told by monotonic log addresses: a record is in the log order once appended (its address is
 /// fixed), written once <see cref="WrittenUntil"/> passes its end, durable once <see cref="DurableUntil"/> does.
 /// <see cref="WaitFor"/> blocks until DurableUntil (or WrittenUntil) reaches an address; one fdatasync serves every
-/// waiter below it.
+/// waiter below it. An fdatasync is issued only after every write below its address completed, and DurableUntil
+/// never passes WrittenUntil.
 /// A failed log write or a full log device fails every later append and wait with the errno; nothing is dropped
 /// silently (unlike the kernel target, which passes I/O through unlogged).
 /// </remarks>
@@ -60,11 +63,13 @@ public sealed unsafe class CaptureLog : IDisposable
     private readonly LogAppender _appender;
     private readonly Thread _writer;
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
-    private readonly object _waitLock = new();
+    private readonly object _appenderLock = new(); // whoever holds it drives the appender: the writer or a waiter
+    private bool _appenderClosed;
+    private readonly object _watchesLock = new();
     private LogWatch[] _watches = [];
     private long _writtenUntil, _durableUntil, _durableRequested, _writeRequested;
     private long _entries, _durableEntries, _superEntries;
-    private int _waiters, _writerSleeping, _failure;
+    private int _writerSleeping, _failure;
     private volatile bool _closing;
     private int _disposed;
 
@@ -197,48 +202,73 @@ public sealed unsafe class CaptureLog : IDisposable
     }
 
     /// <summary>Blocks until the log is durable (or only written) up to <paramref name="address"/>; 0, or the log's negative errno.</summary>
+    /// <remarks>
+    /// The waiter does the log's I/O itself under the appender lock (whoever holds it submits and reaps everything
+    /// committed, so one write and one fdatasync serve every waiter below them): no hop to the writer thread and
+    /// back. A waiter that finds the lock held waits for it, then finds its address reached or carries on.
+    /// </remarks>
     public int WaitFor(long address, LogDurability durability)
     {
-        ref long reached = ref durability == LogDurability.Durable ? ref _durableUntil : ref _writtenUntil;
+        bool durable = durability == LogDurability.Durable;
+        ref long reached = ref durable ? ref _durableUntil : ref _writtenUntil;
         if (Volatile.Read(ref reached) >= address)
             return 0;
-        Interlocked.Increment(ref _waiters);
-        try
-        {
-            Request(ref durability == LogDurability.Durable ? ref _durableRequested : ref _writeRequested, address);
-            lock (_waitLock)
-                while (Volatile.Read(ref reached) < address && Volatile.Read(ref _failure) == 0)
-                    Monitor.Wait(_waitLock, 100);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiters);
-        }
-        return Volatile.Read(ref reached) >= address ? 0 : Volatile.Read(ref _failure);
+        var spinner = new SpinWait();
+        lock (_appenderLock)
+            while (Volatile.Read(ref reached) < address && Volatile.Read(ref _failure) == 0 && !_appenderClosed)
+            {
+                if (!Pump(durable, wait: true, out _))
+                    break;
+                if (!_appender.Busy && Volatile.Read(ref reached) < address)
+                    spinner.SpinOnce(); // a record below the address is still being copied by its producer
+            }
+        if (Volatile.Read(ref reached) >= address)
+            return 0;
+        int failure = Volatile.Read(ref _failure);
+        return failure != 0 ? failure : -Libc.EIO; // closed under the waiter: cannot happen for an appended address
     }
 
     /// <summary>
-    /// Asks the writer to bring the log to <paramref name="durability"/> up to <paramref name="address"/> without
-    /// waiting, so that a FLUSH syncs the backing store while the log is written or synced; <see cref="WaitFor"/>
-    /// then waits for it.
+    /// Starts bringing the log to <paramref name="durability"/> up to <paramref name="address"/> without waiting, so
+    /// that a FLUSH syncs the backing store while the log is written or synced; <see cref="WaitFor"/> then waits for
+    /// it. The caller submits the log write (and the log's fdatasync) itself when the appender is free; otherwise,
+    /// or when something below the address is not committed yet, the writer thread is woken to do it.
     /// </summary>
-    public void Request(long address, LogDurability durability)
-    {
-        if (durability == LogDurability.Durable)
-        {
-            if (Volatile.Read(ref _durableUntil) < address)
-                Request(ref _durableRequested, address);
-        }
-        else if (Volatile.Read(ref _writtenUntil) < address)
-            Request(ref _writeRequested, address);
-    }
+    public void Request(long address, LogDurability durability) => Request(address, durability, startIo: true);
 
-    private void Request(ref long requested, long address)
+    /// <summary>
+    /// Like <see cref="Request(long, LogDurability)"/>, but only the writer thread does the I/O: for a thread that learns
+    /// of progress from a <see cref="LogWatch"/> and never calls <see cref="WaitFor"/>, so it must not leave I/O in
+    /// flight for nobody to reap.
+    /// </summary>
+    internal void RequestFromWriter(long address, LogDurability durability) => Request(address, durability, startIo: false);
+
+    private void Request(long address, LogDurability durability, bool startIo)
     {
+        bool durable = durability == LogDurability.Durable;
+        if (Volatile.Read(ref durable ? ref _durableUntil : ref _writtenUntil) >= address)
+            return;
+        ref long requested = ref durable ? ref _durableRequested : ref _writeRequested;
         long current;
         while ((current = Volatile.Read(ref requested)) < address)
             if (Interlocked.CompareExchange(ref requested, address, current) == current)
                 break;
+        if (startIo && Monitor.TryEnter(_appenderLock))
+        {
+            bool started;
+            try
+            {
+                // In flight now: whoever pumps next (a waiter, or the writer within its interval) reaps it.
+                started = !_appenderClosed && Pump(durable, wait: false, out _)
+                    && (durable ? _appender.SyncRequestedUntil : _appender.SubmittedEnd) >= address;
+            }
+            finally
+            {
+                Monitor.Exit(_appenderLock);
+            }
+            if (started)
+                return;
+        }
         Interlocked.MemoryBarrier(); // publish the request before reading the writer's sleep flag
         WakeWriter();
     }
@@ -308,58 +338,84 @@ public sealed unsafe class CaptureLog : IDisposable
         while (true)
         {
             bool closing = _closing;
-            long committed = _ring.AdvanceCommitted(ref _entries);
-            long entriesAtCommit = _entries;
-            if (!Ok(_appender.Submit(committed)) || !Ok(_appender.Reap(wait: _appender.Busy)))
-                return;
-            if (_appender.WrittenUntil != _writtenUntil)
+            bool quiet = true;
+            // A waiter holding the appender does everything committed itself; the writer then naps and looks again.
+            // On close it waits for the lock, so it cannot spin.
+            if (closing) Monitor.Enter(_appenderLock);
+            else if (!Monitor.TryEnter(_appenderLock)) quiet = false;
+            if (quiet || closing)
             {
-                Volatile.Write(ref _writtenUntil, _appender.WrittenUntil);
-                NotifyProgress();
+                try
+                {
+                    bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
+                    if (!Pump(wantDurable, wait: true, out long committed))
+                        return;
+                    quiet = !_appender.Busy && _writtenUntil == committed; // everything committed this round is on file
+                    if (!_appender.Busy && _durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
+                    {
+                        if (!Ok(_appender.WriteSuperBlock(new LogSuperBlock((ulong)_durableEntries, (uint)SectorSize))))
+                            return;
+                        _superEntries = _durableEntries;
+                        lastSuper = Stopwatch.GetTimestamp();
+                    }
+                    bool drained = (_ring.CommittedUntil >= _ring.ReservedUntil || _ring.Failure != 0)
+                        && quiet && _ring.CommittedUntil == committed && _durableUntil == _writtenUntil;
+                    if (closing && drained && _superEntries == _durableEntries)
+                    {
+                        Ok(_appender.Sync());
+                        return;
+                    }
+                }
+                finally
+                {
+                    Monitor.Exit(_appenderLock);
+                }
+                if (!quiet || Wanted() || _closing)
+                    continue;
             }
-            bool quiet = !_appender.Busy && _writtenUntil == committed; // everything committed this round is on file
-            bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
-            // Sync only when quiet, so the entry count matches the durable address.
-            if (wantDurable && quiet && _writtenUntil > _durableUntil)
-            {
-                if (!Ok(_appender.Sync()))
-                    return;
-                Volatile.Write(ref _durableEntries, entriesAtCommit);
-                Volatile.Write(ref _durableUntil, _writtenUntil);
-                NotifyProgress();
-            }
-            if (!_appender.Busy && _durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
-            {
-                if (!Ok(_appender.WriteSuperBlock(new LogSuperBlock((ulong)_durableEntries, (uint)SectorSize))))
-                    return;
-                _superEntries = _durableEntries;
-                lastSuper = Stopwatch.GetTimestamp();
-            }
-            bool drained = (_ring.CommittedUntil >= _ring.ReservedUntil || _ring.Failure != 0)
-                && quiet && _ring.CommittedUntil == committed && _durableUntil == _writtenUntil;
-            if (closing && drained && _superEntries == _durableEntries)
-            {
-                Ok(_appender.Sync());
-                return;
-            }
-            if (quiet && !Wanted() && !_closing)
-            {
-                // A full fence between announcing sleep and re-checking: a waiter that missed the flag has already
-                // published its request (it, too, fences between publishing and reading the flag).
-                Interlocked.Exchange(ref _writerSleeping, 1);
-                if (!Wanted())
-                    _wake.Wait(_options.WriterInterval);
-                Volatile.Write(ref _writerSleeping, 0);
-                _wake.Reset();
-            }
+            // A full fence between announcing sleep and re-checking: a waiter that missed the flag has already
+            // published its request (it, too, fences between publishing and reading the flag).
+            Interlocked.Exchange(ref _writerSleeping, 1);
+            if (!Wanted() || !quiet)
+                _wake.Wait(_options.WriterInterval);
+            Volatile.Write(ref _writerSleeping, 0);
+            _wake.Reset();
         }
     }
 
-    /// <summary>Wakes whoever waits for <see cref="WrittenUntil"/> or <see cref="DurableUntil"/>; called after either advances.</summary>
+    /// <summary>
+    /// One round of log I/O, by whoever holds <see cref="_appenderLock"/>: submits what is committed (and, when
+    /// <paramref name="wantDurable"/>, an fdatasync after it that covers all of it, entries counted to match), reaps
+    /// completions (waiting for one if <paramref name="wait"/> and anything is in flight) and publishes
+    /// <see cref="WrittenUntil"/> and <see cref="DurableUntil"/>. False when the log failed.
+    /// </summary>
+    private bool Pump(bool wantDurable, bool wait, out long committed)
+    {
+        committed = _ring.AdvanceCommitted(ref _entries);
+        if (!Ok(_appender.Submit(committed, wantDurable ? _entries : -1)) || !Ok(_appender.Reap(wait && _appender.Busy)))
+            return false;
+        bool advanced = false;
+        if (_appender.WrittenUntil != _writtenUntil)
+        {
+            Volatile.Write(ref _writtenUntil, _appender.WrittenUntil);
+            advanced = true;
+        }
+        if (_appender.SyncedUntil > _durableUntil)
+        {
+            Volatile.Write(ref _durableEntries, _appender.SyncedEntries);
+            Volatile.Write(ref _durableUntil, _appender.SyncedUntil);
+            advanced = true;
+        }
+        if (advanced)
+            NotifyProgress();
+        return true;
+    }
+
+    /// <summary>Signals the <see cref="LogWatch"/>es whose address was reached (all of them once the log failed); called
+    /// after every advance of <see cref="WrittenUntil"/> or <see cref="DurableUntil"/>, by the writer or a waiter, and on
+    /// failure. (Waiters in <see cref="WaitFor"/> need no telling: they drive the I/O.)</summary>
     private void NotifyProgress()
     {
-        if (Volatile.Read(ref _waiters) != 0)
-            lock (_waitLock) Monitor.PulseAll(_waitLock);
         LogWatch[] watches = Volatile.Read(ref _watches);
         if (watches.Length == 0)
             return;
@@ -377,14 +433,14 @@ public sealed unsafe class CaptureLog : IDisposable
     internal LogWatch Watch(LogDurability durability)
     {
         var watch = new LogWatch(this, durability);
-        lock (_waitLock)
+        lock (_watchesLock)
             Volatile.Write(ref _watches, [.. _watches, watch]);
         return watch;
     }
 
     internal void Unwatch(LogWatch watch)
     {
-        lock (_waitLock)
+        lock (_watchesLock)
             Volatile.Write(ref _watches, Array.FindAll(_watches, w => w != watch));
     }
 
@@ -401,7 +457,6 @@ public sealed unsafe class CaptureLog : IDisposable
             return;
         FailureReason = reason;
         _ring.Fail(negativeErrno);
-        lock (_waitLock) Monitor.PulseAll(_waitLock);
         NotifyProgress();
         _wake.Set();
     }
@@ -418,7 +473,11 @@ public sealed unsafe class CaptureLog : IDisposable
         _closing = true;
         _wake.Set();
         _writer.Join();
-        _appender.Dispose();
+        lock (_appenderLock)
+        {
+            _appender.Dispose();
+            _appenderClosed = true;
+        }
         if (_isRegularFile && Volatile.Read(ref _failure) == 0)
             Libc.FTruncate(_fd, _writtenUntil); // drop the zero padding of the last block
         Libc.Close(_fd);

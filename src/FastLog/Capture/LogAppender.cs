@@ -18,7 +18,11 @@ namespace FastLog.Capture;
 /// rewrites the block whole.</item>
 /// <item><see cref="WrittenUntil"/> advances in address order as completions arrive, and only then is ring memory
 /// released to producers: a producer never overwrites bytes the kernel may still be reading.</item>
-/// <item>One thread uses an appender.</item>
+/// <item>An fdatasync (<see cref="Submit"/> with sync entries) is submitted only when every committed byte is
+/// submitted and every write in flight is linked before it (IOSQE_IO_LINK), so it starts after they all completed
+/// (a write that fails or comes up short cancels it, and fails the log anyway): when it completes,
+/// <see cref="SyncedUntil"/> (the committed address at its submission) is durable. One is in flight at a time.</item>
+/// <item>One thread at a time uses an appender (the owner serializes callers); io_uring lets any thread submit and reap.</item>
 /// </list>
 /// </remarks>
 internal sealed unsafe class LogAppender : IDisposable
@@ -26,6 +30,7 @@ internal sealed unsafe class LogAppender : IDisposable
     public const int BlockSize = 4096;
     private const int MaxWriteBytes = 4 << 20;
     private const int Depth = 4;
+    private const ulong SyncTag = Depth; // user_data of the fdatasync; write slots use 0..Depth-1
 
     private readonly int _fd;
     private readonly string _path;
@@ -36,7 +41,9 @@ internal sealed unsafe class LogAppender : IDisposable
     private readonly byte* _headBlock;   // log block 0 (super block + first records), kept to rewrite nr_entries
     private readonly byte* _tailBlock;   // the partial last block, zero-padded past the committed end
     private int _oldest, _inFlight;
-    private bool _partialInFlight;
+    private bool _partialInFlight, _syncInFlight;
+    private long _submittedEnd;           // end of the bytes submitted so far, a partial last block included
+    private long _syncTarget, _syncTargetEntries;
     private long _allocatedUntil;
 
     public LogAppender(int fd, string path, CaptureRing ring, bool preallocate, LogSuperBlock initialSuper)
@@ -61,18 +68,34 @@ internal sealed unsafe class LogAppender : IDisposable
     /// <summary>The next address to submit from.</summary>
     public long SubmittedUntil { get; private set; }
 
-    public bool Busy => _inFlight != 0;
+    /// <summary>Everything below is durable (an fdatasync issued after it was written completed).</summary>
+    public long SyncedUntil { get; private set; }
+
+    /// <summary>The entry count that belongs to <see cref="SyncedUntil"/>, as given to <see cref="Submit"/>.</summary>
+    public long SyncedEntries { get; private set; }
+
+    /// <summary>Where the log will be durable once the fdatasync in flight (if any) completes.</summary>
+    public long SyncRequestedUntil => _syncInFlight ? _syncTarget : SyncedUntil;
+
+    /// <summary>The end of everything submitted (written or in flight), a partial last block included.</summary>
+    public long SubmittedEnd => _submittedEnd;
+
+    /// <summary>Writes or an fdatasync are in flight.</summary>
+    public bool Busy => _inFlight != 0 || _syncInFlight;
 
     /// <summary>Why the last call failed; set with its negative errno.</summary>
     public string? FailureReason { get; private set; }
 
-    /// <summary>Submits writes for <c>[SubmittedUntil, committed)</c> as far as free slots allow; 0 or -errno.</summary>
-    public int Submit(long committed)
+    /// <summary>
+    /// Submits writes for <c>[SubmittedUntil, committed)</c> as far as free slots allow and, when
+    /// <paramref name="syncEntries"/> ≥ 0 and they reach <paramref name="committed"/>, an fdatasync after them that
+    /// makes <paramref name="committed"/> (holding that many entries) durable; all in one system call. 0 or -errno.
+    /// </summary>
+    public int Submit(long committed, long syncEntries = -1)
     {
-        if (_partialInFlight)
-            return 0;
         int submitted = 0;
-        while (_inFlight < Depth)
+        IoUringSqe** writes = stackalloc IoUringSqe*[Depth];
+        while (_inFlight < Depth && !_partialInFlight)
         {
             long start = SubmittedUntil;
             long committedBlocks = committed & ~(long)(BlockSize - 1);
@@ -102,15 +125,27 @@ internal sealed unsafe class LogAppender : IDisposable
             }
             slot->Bytes = (ulong)(end - start) + (withTail ? BlockSize : 0UL);
             SubmittedUntil = end;
+            _submittedEnd = slot->End;
             if (start < BlockSize)
                 SaveHeadBlock(slot->End);
             long writeEnd = start + (long)slot->Bytes;
             if (_preallocate && writeEnd > _allocatedUntil)
                 Preallocate(writeEnd);
-            SqePrep.Writev(_uring.TryGetSqe(), _fd, (IoVec*)&slot->Iov, (uint)count, start, (ulong)index);
+            writes[submitted] = _uring.TryGetSqe();
+            SqePrep.Writev(writes[submitted], _fd, (IoVec*)&slot->Iov, (uint)count, start, (ulong)index);
             submitted++;
-            if (withTail)
-                break;
+        }
+        // Only when every write in flight is one of this call's: they are linked in order to the fdatasync, which so
+        // starts after all of them completed (a write that fails or comes up short cancels it).
+        if (syncEntries >= 0 && !_syncInFlight && _submittedEnd == committed && committed > SyncedUntil && _inFlight == submitted)
+        {
+            for (int i = 0; i < submitted; i++)
+                writes[i]->Flags |= IoUringConstants.SqeIoLink;
+            SqePrep.Fsync(_uring.TryGetSqe(), _fd, dataOnly: true, SyncTag);
+            _syncInFlight = true;
+            _syncTarget = committed;
+            _syncTargetEntries = syncEntries;
+            submitted++;
         }
         if (submitted == 0)
             return 0;
@@ -121,7 +156,7 @@ internal sealed unsafe class LogAppender : IDisposable
     /// <summary>Reaps completions (waiting for one if <paramref name="wait"/>), advancing <see cref="WrittenUntil"/>; 0 or -errno.</summary>
     public int Reap(bool wait)
     {
-        if (_inFlight == 0)
+        if (!Busy)
             return 0;
         if (wait && _uring.CqReady == 0)
         {
@@ -129,8 +164,17 @@ internal sealed unsafe class LogAppender : IDisposable
             if (rc < 0)
                 return Failed(rc, $"waiting for log writes to {_path} failed: {Libc.ErrorText(-rc)}");
         }
+        int syncResult = 0;
+        bool synced = false;
         while (_uring.PeekCqe() is var cqe && cqe != null)
         {
+            if (cqe->UserData == SyncTag)
+            {
+                syncResult = cqe->Result;
+                synced = true;
+                _uring.AdvanceCq();
+                continue;
+            }
             Slot* slot = &_slots[(int)cqe->UserData];
             slot->Result = cqe->Result;
             slot->Done = true;
@@ -153,9 +197,19 @@ internal sealed unsafe class LogAppender : IDisposable
             _inFlight--;
             _ring.Release(WrittenUntil & ~(long)(BlockSize - 1));
         }
+        if (synced)
+        {
+            _syncInFlight = false;
+            if (syncResult < 0)
+                return Failed(syncResult, $"fdatasync of the log {_path} failed: {Libc.ErrorText(-syncResult)}; every later request fails");
+            // Linked: every write below the target completed whole before the fdatasync started, so WrittenUntil is past it.
+            SyncedUntil = _syncTarget;
+            SyncedEntries = _syncTargetEntries;
+        }
         return 0;
     }
 
+    /// <summary>A synchronous fdatasync, for close: covers what is written (<see cref="SyncedUntil"/> is not moved).</summary>
     public int Sync() =>
         Libc.FDataSync(_fd) == 0 ? 0 : Failed(-Libc.Errno, $"fdatasync of the log {_path} failed: {Libc.ErrorText(Libc.Errno)}; every later request fails");
 
@@ -209,12 +263,16 @@ internal sealed unsafe class LogAppender : IDisposable
         return negativeErrno;
     }
 
-    /// <summary>Waits for writes still in flight (the kernel may be reading ring memory), then frees.</summary>
+    /// <summary>Waits for writes and an fdatasync still in flight (the kernel may be reading ring memory), then frees.</summary>
     public void Dispose()
     {
-        while (_inFlight > 0 && _uring.SubmitAndWait(1) >= 0)
+        while (Busy && _uring.SubmitAndWait(1) >= 0)
         {
-            while (_uring.PeekCqe() != null) { _uring.AdvanceCq(); _inFlight--; }
+            while (_uring.PeekCqe() is var cqe && cqe != null)
+            {
+                if (cqe->UserData == SyncTag) _syncInFlight = false; else _inFlight--;
+                _uring.AdvanceCq();
+            }
         }
         _uring.Dispose();
         NativeMemory.Free(_slots);

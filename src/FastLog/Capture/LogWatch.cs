@@ -36,7 +36,7 @@ internal sealed unsafe class LogWatch : IDisposable
     /// <summary>Asks for a signal once the log reached <paramref name="address"/>; false when it already has (or failed), and then none comes.</summary>
     public bool Want(long address)
     {
-        _log.Request(address, Durability);
+        _log.RequestFromWriter(address, Durability);
         Volatile.Write(ref _wanted, address);
         Interlocked.MemoryBarrier();
         if (_log.Reached(address, Durability) || _log.Failure != 0)

@@ -61,7 +61,7 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
                 return;
             }
             _flushEnds[tag] = end;
-            _log.Request(end, _durability); // the log is written or synced while the inner backend flushes
+            _log.RequestFromWriter(end, _durability); // the log is written or synced while the inner backend flushes
         }
         else if (request.Op != BlockOp.Read && _log.Failure != 0)
         {

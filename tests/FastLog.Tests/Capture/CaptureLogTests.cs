@@ -109,6 +109,44 @@ public sealed class CaptureLogTests : IDisposable
         backend.Dispose();
     }
 
+    [Theory]
+    [InlineData(LogDurability.Durable)]
+    [InlineData(LogDurability.Written)]
+    public void Flushing_threads_drive_the_log_themselves_while_the_writer_competes_for_it(LogDurability durability)
+    {
+        // Every flush waiter submits and reaps the log's I/O itself under the appender lock, while the writer thread
+        // (waking every millisecond and at every 4 KiB) tries to do the same: thousands of hand-overs, each of
+        // which must leave the log written (or durable) up to the flush, with the durable address never past the
+        // written one, and the log whole afterwards.
+        string log = Path.Combine(_dir, "log");
+        string backing = NewBacking(16 << 20);
+        const int threads = 4, flushesPerThread = 1000;
+        var options = new CaptureLogOptions { WriterInterval = TimeSpan.FromMilliseconds(1), WakeBytes = 4096, FlushWaitsFor = durability };
+        var backend = LoggingBackend.Open(backing, log, 512, options);
+        Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+        {
+            var data = new byte[4096];
+            for (int i = 0; i < flushesPerThread; i++)
+            {
+                Array.Fill(data, (byte)(t * 64 + i % 64));
+                Assert.Equal(0, backend.Write((t * flushesPerThread + i) % 4096 * 4096L, data, false));
+                long end = backend.Log.AppendFlush();
+                Assert.True(end > 0);
+                backend.Log.Request(end, durability);
+                Assert.Equal(0, backend.Log.WaitFor(end, durability));
+                long written = backend.Log.WrittenUntil, durable = backend.Log.DurableUntil;
+                Assert.True((durability == LogDurability.Durable ? durable : written) >= end);
+                Assert.True(durable <= backend.Log.WrittenUntil, $"durable {durable} is past written {backend.Log.WrittenUntil}");
+            }
+        });
+        Assert.Equal(0, backend.Log.Failure);
+        backend.Dispose();
+        var (super, entries) = TestLog.ReadAll(log);
+        Assert.Equal((ulong)entries.Count, super.EntryCount);
+        Assert.Equal(threads * flushesPerThread, entries.Count(e => e.Header.IsFlush));
+        Assert.Equal(File.ReadAllBytes(backing), TestLog.ReplayOnto(entries, 16 << 20));
+    }
+
     [Fact]
     public void A_small_ring_wraps_many_times_and_splits_large_writes_without_losing_a_byte()
     {

@@ -33,6 +33,8 @@ internal static class IoUringConstants
     public const uint FsyncDatasync = 1u << 0;
     /// <summary>rw_flags RWF_DSYNC: this write alone is O_DSYNC (a FUA write).</summary>
     public const uint RwfDsync = 1u << 1;
+    /// <summary>IOSQE_IO_LINK: the next SQE starts only after this one completed in full (else it is canceled).</summary>
+    public const byte SqeIoLink = 1 << 2;
     public const uint FeatSingleMmap = 1u << 0;
     public const long OffSqRing = 0, OffCqRing = 0x8000000, OffSqes = 0x10000000;
     public const int ETIME = 62;
