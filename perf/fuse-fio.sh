@@ -3,7 +3,8 @@
 #   loop      plain loop device (direct I/O) on a file
 #   no-log    FastLog FUSE frontend, --no-log (FUSE file + loop, direct I/O)
 #   logging   FastLog FUSE frontend logging to a file in the same directory (FLUSH waits for the log to be durable)
-#   written   the same with --log-durability written (FLUSH waits for the log to be written, as dm-log-writes)
+#   written   the same with --log-durability written (FLUSH waits for the log to be written, not synced)
+#   ordered   the same with --log-durability ordered (FLUSH waits for nothing in the log, as dm-log-writes)
 # The three are interleaved for ROUNDS rounds and the median of each is reported: on a shared machine a single
 # run says little.
 # Usage: perf/fuse-fio.sh [DIR] [RUNTIME_S] [JOBS] [ROUNDS]   (root; FASTLOG=path/to/fastlog skips the build)
@@ -48,12 +49,13 @@ declare -A iops
 # One backing file, written once in full so that no configuration pays for first-write extent conversion.
 dd if=/dev/zero of="$work/backing" bs=1M count=$((size >> 20)) oflag=direct status=none
 for round in $(seq 1 "$rounds"); do
-for config in loop no-log logging written; do
+for config in loop no-log logging written ordered; do
     case $config in
         loop) dev=$(losetup --find --show --direct-io=on "$work/backing"); loopdev=$dev ;;
         no-log) start_capture --backing "$work/backing" --no-log --frontend fuse ;;
         logging) start_capture --backing "$work/backing" --log "$work/log" --frontend fuse ;;
         written) start_capture --backing "$work/backing" --log "$work/log" --frontend fuse --log-durability written ;;
+        ordered) start_capture --backing "$work/backing" --log "$work/log" --frontend fuse --log-durability ordered ;;
     esac
     for fsync in 1 32; do
         iops[$config,$fsync]+="$(fio_run "$dev" "$fsync") "
@@ -70,10 +72,10 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{ v[NR] = $1 } END { pr
 for key in "${!iops[@]}"; do iops[$key]=$(median "${iops[$key]}"); done
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
-echo "| fio 4 KiB randwrite, $jobs jobs, ${runtime}s, median of $rounds | plain loop | FUSE --no-log | FUSE logging (durable) | FUSE logging (written) | no-log / loop | durable / no-log | written / no-log |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| fio 4 KiB randwrite, $jobs jobs, ${runtime}s, median of $rounds | plain loop | FUSE --no-log | FUSE logging (durable) | FUSE logging (written) | FUSE logging (ordered) | no-log / loop | durable / no-log | written / no-log | ordered / no-log |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for fsync in 1 32; do
-    echo "| fsync=$fsync (IOPS) | ${iops[loop,$fsync]} | ${iops[no-log,$fsync]} | ${iops[logging,$fsync]} | ${iops[written,$fsync]} |" \
+    echo "| fsync=$fsync (IOPS) | ${iops[loop,$fsync]} | ${iops[no-log,$fsync]} | ${iops[logging,$fsync]} | ${iops[written,$fsync]} | ${iops[ordered,$fsync]} |" \
          "$(ratio "${iops[no-log,$fsync]}" "${iops[loop,$fsync]}") | $(ratio "${iops[logging,$fsync]}" "${iops[no-log,$fsync]}") |" \
-         "$(ratio "${iops[written,$fsync]}" "${iops[no-log,$fsync]}") |"
+         "$(ratio "${iops[written,$fsync]}" "${iops[no-log,$fsync]}") | $(ratio "${iops[ordered,$fsync]}" "${iops[no-log,$fsync]}") |"
 done

@@ -5,6 +5,7 @@
 #   logging    the same with a dm-log-writes log on a second virtio disk (fastlog capture --frontend ublk --log);
 #              a FLUSH waits for the log to be durable (the default)
 #   written    the same with --log-durability written (a FLUSH waits for the log to be written, not synced)
+#   ordered    the same with --log-durability ordered (a FLUSH waits for nothing in the log, as dm-log-writes)
 #   dm-lw      the kernel's dm-log-writes over the same two disks
 # for fsync=1 and fsync=32 at QD1 and QD32. Prints a markdown table of IOPS.
 #
@@ -42,6 +43,8 @@ ublk_capture /dev/vda 512 2 32 --log /dev/vdb; all logging \$DEV; ublk_stop
 blkdiscard /dev/vdb
 ublk_capture /dev/vda 512 2 32 --log /dev/vdb --log-durability written; all written \$DEV; ublk_stop
 blkdiscard /dev/vdb
+ublk_capture /dev/vda 512 2 32 --log /dev/vdb --log-durability ordered; all ordered \$DEV; ublk_stop
+blkdiscard /dev/vdb
 dmsetup create lw --table "0 \$(blockdev --getsz /dev/vda) log-writes /dev/vda /dev/vdb"; dmsetup mknodes
 all dm-lw /dev/mapper/lw
 dmsetup remove lw
@@ -50,7 +53,7 @@ GUEST
   > "$work/results.txt"
 echo "| target | fsync=1 QD1 | fsync=1 QD32 | fsync=32 QD1 | fsync=32 QD32 |"
 echo "|---|---:|---:|---:|---:|"
-for t in raw no-log logging written dm-lw; do
+for t in raw no-log logging written ordered dm-lw; do
   awk -v t="$t" '$1 == t { v[$2 " " $3] = $4 }
     END { printf "| %s | %s | %s | %s | %s |\n", t, v["fsync=1 qd=1"], v["fsync=1 qd=32"], v["fsync=32 qd=1"], v["fsync=32 qd=32"] }' \
     "$work/results.txt"

@@ -14,9 +14,15 @@ public enum LogDurability
     Durable,
 
     /// <summary>The log is written up to it (O_DIRECT, so out of FastLog and the page cache, possibly still in the
-    /// disk's volatile cache), as dm-log-writes does: the log survives FastLog being killed; a host crash may lose
-    /// its tail. Made durable in the background and at close.</summary>
+    /// disk's volatile cache): the log survives FastLog being killed; a host crash may lose its tail. Made durable in
+    /// the background and at close.</summary>
     Written,
+
+    /// <summary>Nothing: the FLUSH is in the log order, and the log is written and synced in the background and at
+    /// close, as the kernel's dm-log-writes does (its FLUSH completes when the data device's does). A log closed
+    /// cleanly is as complete as with the other levels; FastLog killed loses the tail the kernel was told is safe.
+    /// For performance comparisons against dm-log-writes.</summary>
+    Ordered,
 }
 
 /// <summary>How a <see cref="CaptureLog"/> trades memory and latency.</summary>
@@ -209,6 +215,8 @@ public sealed unsafe class CaptureLog : IDisposable
     /// </remarks>
     public int WaitFor(long address, LogDurability durability)
     {
+        if (durability == LogDurability.Ordered)
+            return Volatile.Read(ref _failure);
         bool durable = durability == LogDurability.Durable;
         ref long reached = ref durable ? ref _durableUntil : ref _writtenUntil;
         if (Volatile.Read(ref reached) >= address)
@@ -245,6 +253,8 @@ public sealed unsafe class CaptureLog : IDisposable
 
     private void Request(long address, LogDurability durability, bool startIo)
     {
+        if (durability == LogDurability.Ordered)
+            return;
         bool durable = durability == LogDurability.Durable;
         if (Volatile.Read(ref durable ? ref _durableUntil : ref _writtenUntil) >= address)
             return;
@@ -427,7 +437,7 @@ public sealed unsafe class CaptureLog : IDisposable
 
     /// <summary>True once the log is <paramref name="durability"/> up to <paramref name="address"/>.</summary>
     public bool Reached(long address, LogDurability durability) =>
-        (durability == LogDurability.Durable ? Volatile.Read(ref _durableUntil) : Volatile.Read(ref _writtenUntil)) >= address;
+        durability == LogDurability.Ordered || (durability == LogDurability.Durable ? Volatile.Read(ref _durableUntil) : Volatile.Read(ref _writtenUntil)) >= address;
 
     /// <summary>A way to wait for the log without blocking, for a thread that drives an io_uring; dispose it to stop.</summary>
     internal LogWatch Watch(LogDurability durability)

@@ -16,7 +16,8 @@ namespace FastLog.Capture;
 /// therefore ordered before it: the flush does not cover it, as on a real device.</item>
 /// <item>A FLUSH enters the log order when it arrives, so it covers exactly the writes that completed before it,
 /// and returns only after the inner backend is durable and the log is durable up to the FLUSH (or, with
-/// <see cref="LogDurability.Written"/>, written up to it).</item>
+/// <see cref="LogDurability.Written"/>, written up to it; with <see cref="LogDurability.Ordered"/>, the log is not
+/// waited for, as in the kernel's dm-log-writes).</item>
 /// <item>A FUA write is logged with FUA and returns once it and the log up to it are durable.</item>
 /// </list>
 /// A failed log fails every later request with its errno, so a test never runs on unlogged I/O.

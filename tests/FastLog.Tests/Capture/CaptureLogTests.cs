@@ -109,6 +109,27 @@ public sealed class CaptureLogTests : IDisposable
         backend.Dispose();
     }
 
+    [Fact]
+    public void With_ordered_durability_a_flush_waits_for_nothing_in_the_log_and_a_clean_close_still_has_it_all()
+    {
+        string log = Path.Combine(_dir, "log");
+        var options = new CaptureLogOptions
+        {
+            WriterInterval = TimeSpan.FromSeconds(30), WakeBytes = 1L << 40, FlushWaitsFor = LogDurability.Ordered,
+        };
+        var backend = LoggingBackend.Open(NewBacking(1 << 20), log, 512, options);
+        var block = new byte[4096];
+        Array.Fill(block, (byte)0xCD);
+        Assert.Equal(0, backend.Write(8192, block, fua: false));
+        Assert.Equal(0, backend.Flush());
+        Assert.Equal(0, backend.Write(0, block, fua: true));
+        Assert.True(backend.Log.WrittenUntil < 1024 + 4096 + 512, "the flush waited for the log"); // the writer sleeps 30 s
+        backend.Dispose();
+        List<TestLog.Entry> entries = TestLog.ReadAll(log).Entries;
+        Assert.Equal(["write", "flush", "write+fua", "mark"],
+            entries.Select(e => e.Header.IsMark ? "mark" : e.Header.IsFlush ? "flush" : e.Header.IsFua ? "write+fua" : "write"));
+    }
+
     [Theory]
     [InlineData(LogDurability.Durable)]
     [InlineData(LogDurability.Written)]
