@@ -14,4 +14,9 @@ internal static unsafe partial class Mman
 
     [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
     public static partial int Munmap(void* address, nuint length);
+
+    public const int MADV_HUGEPAGE = 14;
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    public static partial int Madvise(void* address, nuint length, int advice);
 }
