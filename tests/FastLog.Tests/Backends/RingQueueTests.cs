@@ -61,16 +61,20 @@ public sealed unsafe class RingQueueTests : IDisposable
         }
     }
 
-    [Fact]
-    public void Logging_queue_logs_writes_before_reporting_them_and_reports_a_flush_once_the_log_is_durable()
+    [Theory]
+    [InlineData(LogDurability.Durable)]
+    [InlineData(LogDurability.Written)]
+    public void Logging_queue_logs_writes_before_reporting_them_and_reports_a_flush_once_the_log_reached_it(LogDurability durability)
     {
-        using LoggingBackend logging = LoggingBackend.Open(_backing, _log, logicalBlockSize: 512);
+        using LoggingBackend logging = LoggingBackend.Open(_backing, _log, logicalBlockSize: 512,
+            new CaptureLogOptions { FlushWaitsFor = durability });
         var driver = new RingDriver(logging);
-        long entriesWhenFlushReported = -1;
+        const long flushEnd = 512 + (Depth - 1) * (512 + 4096) + 512; // super block, the writes, the FLUSH entry
+        long reachedWhenFlushReported = -1;
         driver.OnCompleted = (tag, result) =>
         {
             if (tag == Depth - 1)
-                entriesWhenFlushReported = logging.Log.EntriesDurable;
+                reachedWhenFlushReported = durability == LogDurability.Durable ? logging.Log.DurableUntil : logging.Log.WrittenUntil;
         };
         for (ushort tag = 0; tag < Depth - 1; tag++)
         {
@@ -81,14 +85,16 @@ public sealed unsafe class RingQueueTests : IDisposable
         driver.Start(Depth - 1, new BlockRequest(BlockOp.Flush, 0, 0));
         driver.RunUntilIdle();
         Assert.All(driver.Results, r => Assert.Equal(0, r));
-        Assert.True(entriesWhenFlushReported >= Depth, // fifteen writes and the flush were durable in the log when the flush was reported
-            $"the flush was reported with {entriesWhenFlushReported} entries durable");
+        Assert.True(reachedWhenFlushReported >= flushEnd, // the fifteen writes and the flush had reached the log when the flush was reported
+            $"the flush was reported with the log at {reachedWhenFlushReported} of {flushEnd}");
 
         new Span<byte>(driver.Buffer(0), 4096).Fill(0x77);
         driver.Start(0, new BlockRequest(BlockOp.Write, 0, 4096, Fua: true));
         driver.RunUntilIdle();
         Assert.Equal(0, driver.Results[0]);
-        Assert.True(logging.Log.EntriesDurable >= Depth + 1, "a FUA write was reported before it was durable in the log");
+        long fuaEnd = flushEnd + 512 + 4096;
+        Assert.True((durability == LogDurability.Durable ? logging.Log.DurableUntil : logging.Log.WrittenUntil) >= fuaEnd,
+            "a FUA write was reported before the log reached it");
         driver.Dispose();
         logging.Dispose();
 
