@@ -439,6 +439,9 @@ public sealed unsafe class CaptureLog : IDisposable
     public bool Reached(long address, LogDurability durability) =>
         durability == LogDurability.Ordered || (durability == LogDurability.Durable ? Volatile.Read(ref _durableUntil) : Volatile.Read(ref _writtenUntil)) >= address;
 
+    /// <summary>True once a wait for <paramref name="address"/> is over: the log reached it, or failed.</summary>
+    internal bool Settled(long address, LogDurability durability) => Reached(address, durability) || Volatile.Read(ref _failure) != 0;
+
     /// <summary>A way to wait for the log without blocking, for a thread that drives an io_uring; dispose it to stop.</summary>
     internal LogWatch Watch(LogDurability durability)
     {

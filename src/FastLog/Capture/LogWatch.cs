@@ -39,7 +39,7 @@ internal sealed unsafe class LogWatch : IDisposable
         _log.RequestFromWriter(address, Durability);
         Volatile.Write(ref _wanted, address);
         Interlocked.MemoryBarrier();
-        if (_log.Reached(address, Durability) || _log.Failure != 0)
+        if (_log.Settled(address, Durability))
         {
             Interlocked.CompareExchange(ref _wanted, 0, address);
             return false;

@@ -61,8 +61,6 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend
     {
         if (Log.Failure != 0)
             return Log.Failure;
-        if (source.IsEmpty)
-            return -Interop.Libc.EINVAL; // the log has no empty write entry
         int rc = _inner.Write(offset, source, fua);
         if (rc != 0)
             return rc;

@@ -109,7 +109,7 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
 
     private void WaitForLog(ushort tag, long address)
     {
-        if (_log.Reached(address, _durability) || _log.Failure != 0)
+        if (_log.Settled(address, _durability))
         {
             _sink.Completed(tag, LogResult(address));
             return;
@@ -129,7 +129,7 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
             for (int i = _waiting - 1; i >= 0; i--)
             {
                 long address = _waitAddresses[i];
-                if (_log.Reached(address, _durability) || _log.Failure != 0)
+                if (_log.Settled(address, _durability))
                 {
                     ushort tag = _waitTags[i];
                     _waiting--;

@@ -214,6 +214,18 @@ public sealed class CaptureLogTests : IDisposable
     }
 
     [Fact]
+    public void An_empty_write_is_refused_and_logs_nothing()
+    {
+        string log = Path.Combine(_dir, "log");
+        var backend = LoggingBackend.Open(NewBacking(1 << 20), log, 512);
+        Assert.Equal(-22, backend.Write(4096, ReadOnlySpan<byte>.Empty, fua: false)); // EINVAL: replay-log reads a 0-sector write as corrupt
+        Assert.Equal(-22, backend.Log.AppendWrite(0, ReadOnlySpan<byte>.Empty));
+        Assert.Equal(0, backend.Write(0, new byte[512], fua: false)); // the log still works
+        backend.Dispose();
+        Assert.Equal([false, true], TestLog.ReadAll(log).Entries.Select(e => e.Header.IsMark));
+    }
+
+    [Fact]
     public void Mark_names_follow_the_kernel_length_rule()
     {
         var backend = LoggingBackend.Open(NewBacking(1 << 20), Path.Combine(_dir, "log"), 512);
