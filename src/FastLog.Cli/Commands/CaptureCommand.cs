@@ -21,7 +21,7 @@ internal static class CaptureCommand
     public static Command Create()
     {
         var backing = new Option<string>("--backing") { Description = "Backing store: a regular file (its size is the device's) or a block device", Required = true };
-        var log = new Option<string?>("--log") { Description = "Log file or device (dm-log-writes v1); required unless --no-log" };
+        var log = new Option<string?>("--log") { Description = "Log file or device (dm-log-writes v1); required unless --no-log. Best on another disk than the backing: on the same disk every flush also waits for the log's write and flush (about half the fsyncs per second at fsync=1, perf/RESULTS.md)" };
         var frontend = new Option<string>("--frontend") { Description = "ublk, fuse (FUSE file + loop device) or auto (ublk when /dev/ublk-control exists)", DefaultValueFactory = _ => "auto" };
         frontend.AcceptOnlyFromAmong("ublk", "fuse", "auto");
         var queues = new Option<int>("--queues") { Description = "Queues (ublk) / at least this many FUSE worker threads", DefaultValueFactory = _ => 1 };
