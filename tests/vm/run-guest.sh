@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run a command inside a qemu (TCG) guest running Debian's 6.12 kernel, with the
-# host's / shared read-only (tmpfs overlay on top) so host tools are available.
+# Run a command inside a qemu (TCG) guest running Debian's 6.12 kernel (or 6.1: FASTLOG_CACHE=<repo>/.cache/guest-6.1),
+# with the host's / shared read-only (tmpfs overlay on top) so host tools are available.
 #
 #   tests/vm/run-guest.sh [--disk IMG[:LBS]]... [--out DIR] [--timeout S] [--mem MB]
 #                         [--smp N] [--env NAME=VALUE]... -- COMMAND [ARGS...]

@@ -159,6 +159,7 @@ internal static class CaptureCommand
                 Console.Out.Flush();
                 Console.Error.WriteLine($"fastlog: serving {backingPath} as {path} ({frontendName}" +
                                         (device is FuseFrontend { UsesDirectIo: false } ? ", loop without direct I/O" : "") +
+                                        (device is UblkFrontend { LegacyCommands: true } ? ", legacy ublk command numbers of kernels 6.0-6.3" : "") +
                                         (noLog ? ", not logging" : $", logging to {logPath}") + "); SIGINT or SIGTERM stops");
                 WaitHandle.WaitAny([stop.WaitHandle, ((IAsyncResult)device.Completion).AsyncWaitHandle]);
                 if (!stop.IsSet)

@@ -27,6 +27,16 @@ public sealed record GuestResult(int ExitCode, string StdOut, string StdErr, str
 
 public sealed class GuestVmException(string message) : Exception(message);
 
+/// <summary>The kernels the guest boots, each prepared by tests/vm/setup.sh.</summary>
+public enum GuestKernel
+{
+    /// <summary>Debian's 6.12: ublk with ioctl-encoded commands, dm-log-writes, dm-flakey.</summary>
+    Debian612,
+
+    /// <summary>Debian's 6.1 with ublk_drv built from its own source: ublk before encoded commands (6.0-6.3).</summary>
+    Debian61,
+}
+
 /// <summary>Put every test class that boots the guest in this collection: its tests then run one at a time and
 /// after the parallel ones, so TCG guests never compete with each other for the machine's 2 cores.</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
@@ -54,18 +64,25 @@ public static class GuestVm
     public static string CacheDir =>
         Environment.GetEnvironmentVariable("FASTLOG_CACHE") is { Length: > 0 } c ? c : Path.Combine(RepoRoot, ".cache", "guest");
 
+    /// <summary>Cache of the <see cref="GuestKernel.Debian61"/> guest (env FASTLOG_LEGACY_CACHE or &lt;repo&gt;/.cache/guest-6.1).</summary>
+    public static string LegacyCacheDir =>
+        Environment.GetEnvironmentVariable("FASTLOG_LEGACY_CACHE") is { Length: > 0 } c ? c : Path.Combine(RepoRoot, ".cache", "guest-6.1");
+
+    private static string CacheOf(GuestKernel kernel) => kernel == GuestKernel.Debian61 ? LegacyCacheDir : CacheDir;
+
     /// <summary>Throws a <see cref="GuestVmException"/> saying what to do when qemu or the guest kernel is missing.
     /// Tests call this instead of skipping: CI runs tests/vm/setup.sh first, so missing pieces are a failure.</summary>
-    public static void EnsureAvailable()
+    public static void EnsureAvailable(GuestKernel kernel = GuestKernel.Debian612)
     {
+        string cache = CacheOf(kernel);
         var missing = new List<string>();
         if (!OnPath("qemu-system-x86_64")) missing.Add("qemu-system-x86_64");
         foreach (string f in new[] { "vmlinuz", "initrd", "kernel-root" })
-            if (!File.Exists(Path.Combine(CacheDir, f)) && !Directory.Exists(Path.Combine(CacheDir, f)))
-                missing.Add(Path.Combine(CacheDir, f));
+            if (!File.Exists(Path.Combine(cache, f)) && !Directory.Exists(Path.Combine(cache, f)))
+                missing.Add(Path.Combine(cache, f));
+        string setup = (kernel == GuestKernel.Debian61 ? "FASTLOG_GUEST_SERIES=6.1 " : "") + $"bash {Path.Combine(RepoRoot, "tests", "vm", "setup.sh")}";
         if (missing.Count > 0)
-            throw new GuestVmException(
-                $"guest VM not prepared, missing: {string.Join(", ", missing)}. Run: bash {Path.Combine(RepoRoot, "tests", "vm", "setup.sh")}");
+            throw new GuestVmException($"guest VM not prepared, missing: {string.Join(", ", missing)}. Run: {setup}");
     }
 
     /// <summary>Runs <paramref name="command"/> (argv) in a fresh guest.</summary>
@@ -73,9 +90,9 @@ public static class GuestVm
     /// <param name="workingDirectory">Guest working directory (any host path); default the repository root.</param>
     public static GuestResult Run(IReadOnlyList<string> command, IEnumerable<GuestDisk>? disks = null, string? outDir = null,
         TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null,
-        int memoryMiB = 2048)
+        int memoryMiB = 2048, GuestKernel kernel = GuestKernel.Debian612)
     {
-        EnsureAvailable();
+        EnsureAvailable(kernel);
         outDir ??= Directory.CreateTempSubdirectory("fastlog-guest-out.").FullName;
         Directory.CreateDirectory(outDir);
         var psi = new ProcessStartInfo("bash")
@@ -86,6 +103,7 @@ public static class GuestVm
             UseShellExecute = false,
             WorkingDirectory = workingDirectory ?? RepoRoot,
         };
+        psi.Environment["FASTLOG_CACHE"] = CacheOf(kernel);
         psi.ArgumentList.Add(RunGuestScript);
         foreach (GuestDisk d in disks ?? [])
         {
@@ -127,8 +145,9 @@ public static class GuestVm
 
     /// <summary>Runs a bash script in a fresh guest (see <see cref="Run"/>).</summary>
     public static GuestResult RunShell(string script, IEnumerable<GuestDisk>? disks = null, string? outDir = null,
-        TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null) =>
-        Run(["bash", "-euo", "pipefail", "-c", script], disks, outDir, timeout, environment, workingDirectory);
+        TimeSpan? timeout = null, IReadOnlyDictionary<string, string>? environment = null, string? workingDirectory = null,
+        GuestKernel kernel = GuestKernel.Debian612) =>
+        Run(["bash", "-euo", "pipefail", "-c", script], disks, outDir, timeout, environment, workingDirectory, kernel: kernel);
 
     /// <summary>Creates (or truncates to) a sparse zero-filled image file of <paramref name="bytes"/> bytes.</summary>
     public static string CreateSparseImage(string path, long bytes)

@@ -4,7 +4,7 @@ using FastLog.Tests.Guest;
 namespace FastLog.Tests.Ublk;
 
 /// <summary>
-/// Runs ublk scenarios in the guest kernel (Debian 6.12, which has ublk_drv) with a NativeAOT fastlog: the JIT
+/// Runs ublk scenarios in the guest kernel (Debian 6.12, or 6.1 for the legacy commands) with a NativeAOT fastlog: the JIT
 /// needs ~6 s to start under TCG. The binary is env FASTLOG_AOT_BIN, or published once per test run into
 /// &lt;repo&gt;/out/guest-aot.
 /// </summary>
@@ -15,12 +15,13 @@ internal static class UblkGuest
     public static string GuestScripts => Path.Combine(GuestVm.RepoRoot, "tests", "FastLog.Tests", "Ublk", "guest");
 
     /// <summary>Runs <paramref name="script"/> (bash, -euo pipefail) with ublk-lib.sh sourced and $FASTLOG set.</summary>
-    public static GuestResult Run(string script, IEnumerable<GuestDisk> disks, TimeSpan timeout, string? outDir = null)
+    public static GuestResult Run(string script, IEnumerable<GuestDisk> disks, TimeSpan timeout, string? outDir = null,
+        GuestKernel kernel = GuestKernel.Debian612)
     {
-        GuestVm.EnsureAvailable();
+        GuestVm.EnsureAvailable(kernel);
         string prelude = $"source {Path.Combine(GuestScripts, "ublk-lib.sh")}\nmkdir -p /mnt/t\n";
         return GuestVm.RunShell(prelude + script, disks, outDir, timeout,
-            new Dictionary<string, string> { ["FASTLOG"] = Binary.Value });
+            new Dictionary<string, string> { ["FASTLOG"] = Binary.Value }, kernel: kernel);
     }
 
     /// <summary>
@@ -30,13 +31,14 @@ internal static class UblkGuest
     /// afterwards, and deletes them.
     /// </summary>
     public static GuestResult RunOnFreshDisks(string script, IReadOnlyList<long> diskBytes, TimeSpan timeout,
-        Action<IReadOnlyList<string>>? inspect = null, IReadOnlyList<int>? diskBlockSizes = null)
+        Action<IReadOnlyList<string>>? inspect = null, IReadOnlyList<int>? diskBlockSizes = null,
+        GuestKernel kernel = GuestKernel.Debian612)
     {
         string dir = Directory.CreateTempSubdirectory("fastlog-ublk-guest.").FullName;
         try
         {
             string[] images = diskBytes.Select((bytes, i) => GuestVm.CreateSparseImage(Path.Combine(dir, $"disk{i}.img"), bytes)).ToArray();
-            GuestResult result = Run(script, images.Select((image, i) => new GuestDisk(image, diskBlockSizes?.ElementAtOrDefault(i) is > 0 and var lbs ? lbs : 512)), timeout).EnsureSuccess();
+            GuestResult result = Run(script, images.Select((image, i) => new GuestDisk(image, diskBlockSizes?.ElementAtOrDefault(i) is > 0 and var lbs ? lbs : 512)), timeout, kernel: kernel).EnsureSuccess();
             inspect?.Invoke(images);
             return result;
         }

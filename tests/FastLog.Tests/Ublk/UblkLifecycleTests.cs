@@ -11,20 +11,7 @@ public sealed class UblkLifecycleTests
     {
         GuestResult result = UblkGuest.RunOnFreshDisks("""
             ublk_capture /dev/vda 512 2 16 --no-log
-            dd if=/dev/zero of=$DEV bs=64k count=1000000 oflag=direct 2>/tmp/dd.err &
-            writer=$!
-            sleep 2
-            kill -0 $writer
-            kill -KILL $SERVER
-            wait $SERVER || true
-            for _ in $(seq 200); do [ -b $DEV ] || break; sleep 0.05; done
-            if [ -b $DEV ]; then echo "$DEV still exists after SIGKILL"; exit 1; fi
-            writer_rc=0
-            for _ in $(seq 200); do kill -0 $writer 2>/dev/null || break; sleep 0.05; done
-            if kill -0 $writer 2>/dev/null; then echo "writer still blocked"; cat /proc/$writer/stack; exit 1; fi
-            wait $writer || writer_rc=$?
-            test $writer_rc != 0
-            no_hung_tasks
+            sigkill_under_load
             echo "sigkill ok"
             """, [256L << 20], TimeSpan.FromMinutes(5));
         Assert.Contains("sigkill ok", result.StdOut);

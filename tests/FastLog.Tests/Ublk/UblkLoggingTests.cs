@@ -63,7 +63,7 @@ public sealed class UblkLoggingTests
     /// Replays the log onto a zeroed image with FastLog's replay-log (LogReplayer), and counts the FLUSH and FUA
     /// entries with LogReader, which also checks the end mark the server writes when it stops.
     /// </summary>
-    private static (byte[] Image, int Flushes, int FuaWrites) Replay(string logPath, long size)
+    internal static (byte[] Image, int Flushes, int FuaWrites) Replay(string logPath, long size)
     {
         string target = Path.Combine(Path.GetDirectoryName(logPath)!, "replayed.img");
         GuestVm.CreateSparseImage(target, size);

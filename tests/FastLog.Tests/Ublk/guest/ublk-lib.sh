@@ -36,6 +36,25 @@ ublk_stop() {
   if [ -b "$DEV" ]; then echo "$DEV still exists after the server stopped" >&2; return 1; fi
 }
 
+# sigkill_under_load: SIGKILLs the server (started by ublk_capture) while a writer streams to $DEV, then checks that
+# the device goes away, the writer fails instead of hanging, and no task hangs. Waits up to 15 s for each: before 6.4
+# ublk notices a dead server only from a monitor that runs every 5 s.
+sigkill_under_load() {
+  dd if=/dev/zero of=$DEV bs=64k count=1000000 oflag=direct 2>/tmp/dd.err &
+  local writer=$! writer_rc=0
+  sleep 2
+  kill -0 $writer
+  kill -KILL $SERVER
+  wait $SERVER || true
+  for _ in $(seq 300); do [ -b $DEV ] || break; sleep 0.05; done
+  if [ -b $DEV ]; then echo "$DEV still exists after SIGKILL" >&2; return 1; fi
+  for _ in $(seq 300); do kill -0 $writer 2>/dev/null || break; sleep 0.05; done
+  if kill -0 $writer 2>/dev/null; then echo "writer still blocked" >&2; cat /proc/$writer/stack >&2; return 1; fi
+  wait $writer || writer_rc=$?
+  if [ $writer_rc = 0 ]; then echo "the writer succeeded although the server was killed under it" >&2; return 1; fi
+  no_hung_tasks
+}
+
 # no_hung_tasks: fails if any task sits in uninterruptible sleep (D) for 3 s.
 no_hung_tasks() {
   for _ in 1 2 3; do
