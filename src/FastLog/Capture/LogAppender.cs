@@ -18,10 +18,12 @@ namespace FastLog.Capture;
 /// rewrites the block whole.</item>
 /// <item><see cref="WrittenUntil"/> advances in address order as completions arrive, and only then is ring memory
 /// released to producers: a producer never overwrites bytes the kernel may still be reading.</item>
-/// <item>An fdatasync (<see cref="Submit"/> with sync entries) is submitted only when every committed byte is
+/// <item>An fdatasync (<see cref="Submit"/> with sync) is submitted only when every committed byte is
 /// submitted and every write in flight is linked before it (IOSQE_IO_LINK), so it starts after they all completed
 /// (a write that fails or comes up short cancels it, and fails the log anyway): when it completes,
 /// <see cref="SyncedUntil"/> (the committed address at its submission) is durable. One is in flight at a time.</item>
+/// <item>Write-through (a log opened O_DSYNC): every write is durable when it completes (a block device sends it
+/// with FUA), so no fdatasync is submitted and <see cref="SyncedUntil"/> follows <see cref="WrittenUntil"/>.</item>
 /// <item>One thread at a time uses an appender (the owner serializes callers); io_uring lets any thread submit and reap.</item>
 /// </list>
 /// </remarks>
@@ -36,6 +38,7 @@ internal sealed unsafe class LogAppender : IDisposable
     private readonly string _path;
     private readonly CaptureRing _ring;
     private readonly bool _preallocate;
+    private readonly bool _writeThrough;
     private readonly IoUringRing _uring;
     private readonly Slot* _slots;       // pinned: the kernel reads the iovecs
     private readonly byte* _headBlock;   // log block 0 (super block + first records), kept to rewrite nr_entries
@@ -46,12 +49,14 @@ internal sealed unsafe class LogAppender : IDisposable
     private long _syncTarget, _syncTargetEntries;
     private long _allocatedUntil;
 
-    public LogAppender(int fd, string path, CaptureRing ring, bool preallocate, LogSuperBlock initialSuper)
+    /// <param name="writeThrough">The file was opened O_DSYNC: a completed write is durable.</param>
+    public LogAppender(int fd, string path, CaptureRing ring, bool preallocate, bool writeThrough, LogSuperBlock initialSuper)
     {
         _fd = fd;
         _path = path;
         _ring = ring;
         _preallocate = preallocate;
+        _writeThrough = writeThrough;
         _uring = IoUringRing.Create(2 * Depth);
         _slots = (Slot*)NativeMemory.AllocZeroed((nuint)(Depth * sizeof(Slot)));
         _headBlock = (byte*)NativeMemory.AlignedAlloc(BlockSize, BlockSize);
@@ -74,8 +79,8 @@ internal sealed unsafe class LogAppender : IDisposable
     /// <summary>The entry count that belongs to <see cref="SyncedUntil"/>, as given to <see cref="Submit"/>.</summary>
     public long SyncedEntries { get; private set; }
 
-    /// <summary>Where the log will be durable once the fdatasync in flight (if any) completes.</summary>
-    public long SyncRequestedUntil => _syncInFlight ? _syncTarget : SyncedUntil;
+    /// <summary>Where the log will be durable once what is in flight completes.</summary>
+    public long SyncRequestedUntil => _writeThrough ? _submittedEnd : _syncInFlight ? _syncTarget : SyncedUntil;
 
     /// <summary>The end of everything submitted (written or in flight), a partial last block included.</summary>
     public long SubmittedEnd => _submittedEnd;
@@ -88,10 +93,11 @@ internal sealed unsafe class LogAppender : IDisposable
 
     /// <summary>
     /// Submits writes for <c>[SubmittedUntil, committed)</c> as far as free slots allow and, when
-    /// <paramref name="syncEntries"/> ≥ 0 and they reach <paramref name="committed"/>, an fdatasync after them that
-    /// makes <paramref name="committed"/> (holding that many entries) durable; all in one system call. 0 or -errno.
+    /// <paramref name="sync"/> and they reach <paramref name="committed"/>, an fdatasync after them that makes
+    /// <paramref name="committed"/> durable; all in one system call. <paramref name="entries"/> is the number of
+    /// entries below <paramref name="committed"/> (it becomes <see cref="SyncedEntries"/>). 0 or -errno.
     /// </summary>
-    public int Submit(long committed, long syncEntries = -1)
+    public int Submit(long committed, long entries, bool sync)
     {
         int submitted = 0;
         IoUringSqe** writes = stackalloc IoUringSqe*[Depth];
@@ -107,6 +113,7 @@ internal sealed unsafe class LogAppender : IDisposable
                 break;
             int index = (_oldest + _inFlight) % Depth;
             Slot* slot = Enqueue(start, withTail ? committed : end, withTail);
+            slot->Entries = slot->End == committed ? entries : -1; // elsewhere the write may end inside an entry
             int count = 0;
             if (end > start)
             {
@@ -137,14 +144,14 @@ internal sealed unsafe class LogAppender : IDisposable
         }
         // Only when every write in flight is one of this call's: they are linked in order to the fdatasync, which so
         // starts after all of them completed (a write that fails or comes up short cancels it).
-        if (syncEntries >= 0 && !_syncInFlight && _submittedEnd == committed && committed > SyncedUntil && _inFlight == submitted)
+        if (sync && !_writeThrough && !_syncInFlight && _submittedEnd == committed && committed > SyncedUntil && _inFlight == submitted)
         {
             for (int i = 0; i < submitted; i++)
                 writes[i]->Flags |= IoUringConstants.SqeIoLink;
             SqePrep.Fsync(_uring.TryGetSqe(), _fd, dataOnly: true, SyncTag);
             _syncInFlight = true;
             _syncTarget = committed;
-            _syncTargetEntries = syncEntries;
+            _syncTargetEntries = entries;
             submitted++;
         }
         if (submitted == 0)
@@ -191,6 +198,12 @@ internal sealed unsafe class LogAppender : IDisposable
                     : $"writing the log {_path} at byte {slot->Start} failed: {Libc.ErrorText(errno)}; every later request fails");
             }
             WrittenUntil = Math.Max(WrittenUntil, slot->End);
+            if (_writeThrough)
+            {
+                SyncedUntil = WrittenUntil;
+                if (slot->Entries >= 0)
+                    SyncedEntries = slot->Entries;
+            }
             _partialInFlight &= !slot->Partial;
             slot->Done = false;
             _oldest = (_oldest + 1) % Depth;
@@ -283,7 +296,7 @@ internal sealed unsafe class LogAppender : IDisposable
     [StructLayout(LayoutKind.Sequential)]
     private struct Slot
     {
-        public long Start, End;
+        public long Start, End, Entries;
         public ulong Bytes;
         public int Result;
         public bool Partial, Done;

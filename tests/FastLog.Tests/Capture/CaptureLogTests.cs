@@ -131,19 +131,26 @@ public sealed class CaptureLogTests : IDisposable
     }
 
     [Theory]
-    [InlineData(LogDurability.Durable)]
-    [InlineData(LogDurability.Written)]
-    public void Flushing_threads_drive_the_log_themselves_while_the_writer_competes_for_it(LogDurability durability)
+    [InlineData(LogDurability.Durable, false)]
+    [InlineData(LogDurability.Written, false)]
+    [InlineData(LogDurability.Durable, true)]
+    [InlineData(LogDurability.Written, true)]
+    public void Flushing_threads_drive_the_log_themselves_while_the_writer_competes_for_it(LogDurability durability, bool logOnBlockDevice)
     {
         // Every flush waiter submits and reaps the log's I/O itself under the appender lock, while the writer thread
         // (waking every millisecond and at every 4 KiB) tries to do the same: thousands of hand-overs, each of
         // which must leave the log written (or durable) up to the flush, with the durable address never past the
-        // written one, and the log whole afterwards.
-        string log = Path.Combine(_dir, "log");
+        // written one, and the log whole afterwards. A durable log on a block device is written through (O_DSYNC,
+        // no fdatasync); everything else is written, then fdatasync'd.
+        using LoopDevice? loop = logOnBlockDevice ? LoopDevice.Attach(NewBacking(64 << 20)) : null;
+        string log = loop?.Path ?? Path.Combine(_dir, "log");
         string backing = NewBacking(16 << 20);
         const int threads = 4, flushesPerThread = 1000;
         var options = new CaptureLogOptions { WriterInterval = TimeSpan.FromMilliseconds(1), WakeBytes = 4096, FlushWaitsFor = durability };
         var backend = LoggingBackend.Open(backing, log, 512, options);
+        bool writeThrough = logOnBlockDevice && durability == LogDurability.Durable;
+        Assert.Equal(writeThrough, backend.Log.IsWriteThrough);
+        Assert.Equal(writeThrough, OpenedWithDsync(log));
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             var data = new byte[4096];
@@ -258,6 +265,20 @@ public sealed class CaptureLogTests : IDisposable
         Assert.Equal((ulong)entries.Count, super.EntryCount);
         for (int i = 0; i < ok; i++)
             Assert.Equal((byte)i, entries[i].Payload[0]);
+    }
+
+    /// <summary>Whether this process holds <paramref name="path"/> open with O_DSYNC (from /proc/self/fdinfo).</summary>
+    private static bool OpenedWithDsync(string path)
+    {
+        string target = System.IO.Path.GetFullPath(path);
+        foreach (string fd in Directory.GetFiles("/proc/self/fd"))
+        {
+            if (new FileInfo(fd).LinkTarget != target)
+                continue;
+            string flags = File.ReadLines($"/proc/self/fdinfo/{System.IO.Path.GetFileName(fd)}").First(l => l.StartsWith("flags:"));
+            return (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & 0x1000) != 0; // O_DSYNC
+        }
+        throw new InvalidOperationException($"{path} is not open in this process");
     }
 
     private static void Fill(Span<byte> span, int thread, int index)
