@@ -38,10 +38,11 @@ public sealed record CaptureLogOptions
     /// <summary>Pending bytes at which producers wake the writer instead of letting it sleep out its interval.</summary>
     public long WakeBytes { get; init; } = 1 << 20;
 
-    /// <summary>How long the writer sleeps when nobody waits for it.</summary>
+    /// <summary>How long the writer sleeps while bytes wait to be written and nobody waits for them.</summary>
     public TimeSpan WriterInterval { get; init; } = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>How often the super block's nr_entries is refreshed while running (always at close).</summary>
+    /// <summary>How often the super block's nr_entries is refreshed while running (always at close); also how long
+    /// the writer sleeps when everything is written, unless woken.</summary>
     public TimeSpan SuperBlockInterval { get; init; } = TimeSpan.FromMilliseconds(200);
 }
 
@@ -49,7 +50,7 @@ public sealed record CaptureLogOptions
 /// The capture pipeline: frontends' threads append records to a lock-free <see cref="CaptureRing"/>; the ring's
 /// bytes go to a dm-log-writes v1 log with O_DIRECT and are made durable in groups, by whoever holds the appender
 /// lock: a thread that waits for the log (a FLUSH or FUA) does the I/O itself, and a writer thread does it in the
-/// background (every <see cref="CaptureLogOptions.WriterInterval"/>, or when <see cref="CaptureLogOptions.WakeBytes"/> are pending).
+/// background (every <see cref="CaptureLogOptions.WriterInterval"/> while bytes wait, or when <see cref="CaptureLogOptions.WakeBytes"/> are pending).
 /// </summary>
 /// <remarks>
 /// Durability is told by monotonic log addresses: a record is in the log order once appended (its address is
@@ -408,8 +409,11 @@ public sealed unsafe class CaptureLog : IDisposable
             // A full fence between announcing sleep and re-checking: a waiter that missed the flag has already
             // published its request (it, too, fences between publishing and reading the flag).
             Interlocked.Exchange(ref _writerSleeping, 1);
+            // With everything written, nap long: an idle capture then costs no wake-ups, and the writes that arrive
+            // before the next FLUSH go out with it in one log write. Producers wake the writer at WakeBytes.
+            bool allWritten = quiet && _ring.ReservedUntil <= Volatile.Read(ref _writtenUntil);
             if (!Wanted() || !quiet)
-                _wake.Wait(_options.WriterInterval);
+                _wake.Wait(allWritten ? _options.SuperBlockInterval : _options.WriterInterval);
             Volatile.Write(ref _writerSleeping, 0);
             _wake.Reset();
         }
