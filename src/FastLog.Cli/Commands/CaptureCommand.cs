@@ -31,10 +31,11 @@ internal static class CaptureCommand
         var noLog = new Option<bool>("--no-log") { Description = "Serve the backing store without logging (for comparisons)" };
         var durability = new Option<string>("--log-durability")
         {
-            Description = "What a FLUSH/FUA waits for in the log: 'durable' (fdatasync'd, or on a block device written with FUA: the " +
-                          "log survives a host crash; two device flushes per flush), 'written' (written with O_DIRECT: survives FastLog being killed, not a host crash) or " +
-                          "'ordered' (nothing, as the kernel's dm-log-writes: the FLUSH is in the log order and the log is written in " +
-                          "the background; complete once capture stops cleanly, for performance comparisons)",
+            Description = "What a FLUSH/FUA waits for in the log: 'durable' (fdatasync'd, or on a block device written with " +
+                          "FUA: the log survives a host crash; two device flushes per flush), 'written' (written with O_DIRECT: " +
+                          "survives FastLog being killed, not a host crash) or 'ordered' (nothing, as the kernel's dm-log-writes: " +
+                          "the FLUSH is in the log order and the log is written in the background; complete once capture stops " +
+                          "cleanly, for performance comparisons)",
             DefaultValueFactory = _ => "durable",
         };
         durability.AcceptOnlyFromAmong("durable", "written", "ordered");
