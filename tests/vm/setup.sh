@@ -24,11 +24,12 @@ log() { [[ "${VERBOSE:-0}" == 1 ]] && echo "setup: $*" >&2 || true; }
 
 need_cmds=(qemu-system-x86_64 busybox cpio depmod modprobe fio mkfs.btrfs mkfs.xfs mkfs.ext4 e2fsck btrfs dmsetup zstd xz losetup timeout sha256sum fstrim blkdiscard)
 pkgs=(qemu-system-x86 busybox-static cpio kmod fio btrfs-progs xfsprogs e2fsprogs dmsetup zstd xz-utils util-linux mount coreutils)
-if [[ $series == 6.1 ]]; then need_cmds+=(make gcc-12); pkgs+=(make gcc-12 libc6-dev); fi
+if [[ $series == 6.1 ]]; then need_cmds+=(make gcc-12); pkgs+=(make gcc-12 libc6-dev libelf1); fi # libelf1: kbuild's objtool
 missing=0
 for c in "${need_cmds[@]}"; do command -v "$c" >/dev/null 2>&1 || { log "missing $c"; missing=1; }; done
 # busybox must be the static one (it runs inside the initramfs)
 dpkg -s busybox-static >/dev/null 2>&1 || missing=1
+if [[ $series == 6.1 ]]; then dpkg -s libelf1 libc6-dev >/dev/null 2>&1 || missing=1; fi
 apt_updated=0
 apt_update_once() {
   if [[ $apt_updated == 0 ]]; then
