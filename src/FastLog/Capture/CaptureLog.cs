@@ -16,11 +16,11 @@ public enum LogDurability
 
     /// <summary>The log is written up to it (O_DIRECT, so out of FastLog and the page cache, possibly still in the
     /// disk's volatile cache): the log survives FastLog being killed; a host crash may lose its tail. Made durable in
-    /// the background and at close.</summary>
+    /// the background (every <see cref="CaptureLogOptions.SuperBlockInterval"/>) and at close.</summary>
     Written,
 
-    /// <summary>Nothing: the FLUSH is in the log order, and the log is written and synced in the background and at
-    /// close, as the kernel's dm-log-writes does (its FLUSH completes when the data device's does). A log closed
+    /// <summary>Nothing: the FLUSH is in the log order, and the log is written and synced in the background (synced
+    /// every <see cref="CaptureLogOptions.SuperBlockInterval"/>) and at close, as the kernel's dm-log-writes does (its FLUSH completes when the data device's does). A log closed
     /// cleanly is as complete as with the other levels; FastLog killed loses the tail the kernel was told is safe.
     /// For performance comparisons against dm-log-writes.</summary>
     Ordered,
@@ -380,11 +380,15 @@ public sealed unsafe class CaptureLog : IDisposable
             {
                 try
                 {
-                    bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing;
+                    // Every SuperBlockInterval the log is also made durable unasked, so that nr_entries moves at
+                    // every level: with `written` and `ordered` nothing else syncs it before close.
+                    bool superDue = Stopwatch.GetTimestamp() - lastSuper >= superTicks;
+                    bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing
+                        || (superDue && _ring.CommittedUntil > Volatile.Read(ref _durableUntil));
                     if (!Pump(wantDurable, wait: true, out long committed))
                         return;
                     quiet = !_appender.Busy && _writtenUntil == committed; // everything committed this round is on file
-                    if (!_appender.Busy && _durableEntries != _superEntries && (closing || Stopwatch.GetTimestamp() - lastSuper >= superTicks))
+                    if (!_appender.Busy && _durableEntries != _superEntries && (closing || superDue))
                     {
                         if (!Ok(_appender.WriteSuperBlock(new LogSuperBlock((ulong)_durableEntries, (uint)SectorSize))))
                             return;

@@ -115,7 +115,8 @@ public sealed class CaptureLogTests : IDisposable
         string log = Path.Combine(_dir, "log");
         var options = new CaptureLogOptions
         {
-            WriterInterval = TimeSpan.FromSeconds(30), WakeBytes = 1L << 40, FlushWaitsFor = LogDurability.Ordered,
+            WriterInterval = TimeSpan.FromSeconds(30), SuperBlockInterval = TimeSpan.FromSeconds(30), WakeBytes = 1L << 40,
+            FlushWaitsFor = LogDurability.Ordered,
         };
         var backend = LoggingBackend.Open(NewBacking(1 << 20), log, 512, options);
         var block = new byte[4096];
@@ -173,6 +174,33 @@ public sealed class CaptureLogTests : IDisposable
         Assert.Equal((ulong)entries.Count, super.EntryCount);
         Assert.Equal(threads * flushesPerThread, entries.Count(e => e.Header.IsFlush));
         Assert.Equal(File.ReadAllBytes(backing), TestLog.ReplayOnto(entries, 16 << 20));
+    }
+
+    [Theory]
+    [InlineData(LogDurability.Written)]
+    [InlineData(LogDurability.Ordered)]
+    public void Below_durable_the_log_is_still_synced_and_nr_entries_refreshed_while_running(LogDurability durability)
+    {
+        // Nothing asks a `written` or `ordered` log to be durable before close, yet a killed server must leave a super
+        // block whose nr_entries covers what it logged: the writer syncs and refreshes it every SuperBlockInterval.
+        string log = Path.Combine(_dir, "log");
+        var options = new CaptureLogOptions { FlushWaitsFor = durability, SuperBlockInterval = TimeSpan.FromMilliseconds(50) };
+        var backend = LoggingBackend.Open(NewBacking(1 << 20), log, 512, options);
+        for (int i = 0; i < 10; i++)
+            Assert.Equal(0, backend.Write(i * 4096L, new byte[4096], fua: false));
+        Assert.Equal(0, backend.Flush());
+        var deadline = Stopwatch.StartNew();
+        while (backend.Log.EntriesDurable < 11 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+            Thread.Sleep(10);
+        Assert.Equal(11, backend.Log.EntriesDurable); // 10 writes and the flush
+        Thread.Sleep(200); // the super block goes out on the writer's next round
+        using (var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        {
+            var super = new byte[512];
+            file.ReadExactly(super);
+            Assert.Equal(11UL, LogSuperBlock.Read(super, log).EntryCount);
+        }
+        backend.Dispose();
     }
 
     [Fact]
