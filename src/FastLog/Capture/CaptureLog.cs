@@ -78,6 +78,7 @@ public sealed unsafe class CaptureLog : IDisposable
     private long _writtenUntil, _durableUntil, _durableRequested, _writeRequested;
     private long _entries, _durableEntries, _superEntries;
     private int _writerSleeping, _failure;
+    private long _writerNaps;
     private volatile bool _closing;
     private int _disposed;
 
@@ -117,6 +118,9 @@ public sealed unsafe class CaptureLog : IDisposable
 
     /// <summary>Entries durable in the log: the count the super block's nr_entries gets.</summary>
     public long EntriesDurable => Volatile.Read(ref _durableEntries);
+
+    /// <summary>How many times the writer thread has slept (diagnostics: an idle writer should rarely wake).</summary>
+    internal long WriterNaps => Volatile.Read(ref _writerNaps);
 
     /// <summary>Zero, or the negative errno that stopped the log.</summary>
     public int Failure => Volatile.Read(ref _failure);
@@ -417,7 +421,10 @@ public sealed unsafe class CaptureLog : IDisposable
             // before the next FLUSH go out with it in one log write. Producers wake the writer at WakeBytes.
             bool allWritten = quiet && _ring.ReservedUntil <= Volatile.Read(ref _writtenUntil);
             if (!Wanted() || !quiet)
+            {
                 _wake.Wait(allWritten ? _options.SuperBlockInterval : _options.WriterInterval);
+                Volatile.Write(ref _writerNaps, _writerNaps + 1);
+            }
             Volatile.Write(ref _writerSleeping, 0);
             _wake.Reset();
         }
