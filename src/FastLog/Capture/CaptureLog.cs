@@ -20,9 +20,9 @@ public enum LogDurability
     Written,
 
     /// <summary>Nothing: the FLUSH is in the log order, and the log is written and synced in the background (synced
-    /// every <see cref="CaptureLogOptions.SuperBlockInterval"/>) and at close, as the kernel's dm-log-writes does (its FLUSH completes when the data device's does). A log closed
-    /// cleanly is as complete as with the other levels; FastLog killed loses the tail the kernel was told is safe.
-    /// For performance comparisons against dm-log-writes.</summary>
+    /// every <see cref="CaptureLogOptions.SuperBlockInterval"/>) and at close, as the kernel's dm-log-writes does (its
+    /// FLUSH completes when the data device's does). A log closed cleanly is as complete as with the other levels;
+    /// FastLog killed loses the tail the kernel was told is safe. For performance comparisons against dm-log-writes.</summary>
     Ordered,
 }
 

@@ -315,13 +315,13 @@ public sealed class CaptureLogTests : IDisposable
     /// <summary>Whether this process holds <paramref name="path"/> open with O_DSYNC (from /proc/self/fdinfo).</summary>
     private static bool OpenedWithDsync(string path)
     {
-        string target = System.IO.Path.GetFullPath(path);
+        string target = Path.GetFullPath(path);
         foreach (string fd in Directory.GetFiles("/proc/self/fd"))
         {
             if (new FileInfo(fd).LinkTarget != target)
                 continue;
-            string flags = File.ReadLines($"/proc/self/fdinfo/{System.IO.Path.GetFileName(fd)}").First(l => l.StartsWith("flags:"));
-            return (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & 0x1000) != 0; // O_DSYNC
+            string flags = File.ReadLines($"/proc/self/fdinfo/{Path.GetFileName(fd)}").First(l => l.StartsWith("flags:"));
+            return (Convert.ToInt32(flags["flags:".Length..].Trim(), 8) & FastLog.Interop.Libc.O_DSYNC) != 0;
         }
         throw new InvalidOperationException($"{path} is not open in this process");
     }
