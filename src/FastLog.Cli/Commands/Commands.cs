@@ -11,6 +11,8 @@ internal static class Commands
         MarkCommand.Create(),
         ReplayCommand.Create(),
         InspectCommand.Create(),
+        ExploreCommand.Create(),
+        MaterializeCommand.Create(),
         GenerateLogCommand.Create(),
         DemoCommand.Create(),
     ];

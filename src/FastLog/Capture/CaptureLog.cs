@@ -219,6 +219,9 @@ public sealed unsafe class CaptureLog : IDisposable
     /// <summary>Appends a FLUSH entry; the flush enters the order here, when it arrives.</summary>
     public long AppendFlush() => AppendHeaderOnly(LogEntryHeader.Flush());
 
+    /// <summary>The first entry of every log a <see cref="LoggingBackend"/> writes: a mark naming the device's size in bytes.</summary>
+    public const string SizeMarkPrefix = "fastlog:size=";
+
     /// <summary>Appends a MARK entry. Names follow the kernel's rule: 1 to sectorsize-33 bytes.</summary>
     public long AppendMark(string name)
     {

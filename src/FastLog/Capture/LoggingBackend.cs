@@ -32,6 +32,9 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend
         _inner = inner;
         Log = log;
         _flushWaitsFor = flushWaitsFor;
+        // The device's size, for tools that rebuild the device from the log alone (explore, materialize).
+        if (log.AppendMark(CaptureLog.SizeMarkPrefix + inner.Size.ToString(System.Globalization.CultureInfo.InvariantCulture)) < 0)
+            throw new IOException($"{log.Path}: cannot write the log's first entry: {Interop.Libc.ErrorText(-log.Failure)}");
     }
 
     public CaptureLog Log { get; }

@@ -13,7 +13,7 @@ internal static unsafe partial class Libc
     public const int S_IFMT = 0xF000, S_IFBLK = 0x6000, S_IFREG = 0x8000;
 
     // _IO(0x12, n) block ioctls (linux/fs.h)
-    public const ulong BLKGETSIZE64 = 0x80081272, BLKDISCARD = 0x1277, BLKZEROOUT = 0x127f, BLKSSZGET = 0x1268;
+    public const ulong BLKGETSIZE64 = 0x80081272, BLKDISCARD = 0x1277, BLKZEROOUT = 0x127f, BLKSSZGET = 0x1268, BLKFLSBUF = 0x1261;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Open(string path, int flags, int mode);

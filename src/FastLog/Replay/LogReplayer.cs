@@ -185,18 +185,11 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         long payloadOffset = entry.HeaderOffset + sectorSize;
         if (options.Verbosity > 1 || (options.Verbosity > 0 && !skip))
             output.WriteLine($"{(skip ? "skipping" : "replaying")} {number}@{payloadOffset / sectorSize}: sector {entry.Sector}, size {size}, flags 0x{(ulong)entry.Flags:x}({LogEntryFlagsText.Describe(entry.Flags)})");
-        if (size == 0)
+        if (entry.IsDiscard ? options.NoDiscard : skip)
             return;
-        if (entry.IsDiscard)
-        {
-            if (!options.NoDiscard)
-                target.Discard((long)entry.Sector * sectorSize, (long)size);
-            return;
-        }
-        if (skip)
-            return;
-        prefetcher.Reading(payloadOffset);
-        target.WriteFrom(log, payloadOffset, (long)entry.Sector * sectorSize, (long)size);
+        if (!entry.IsDiscard)
+            prefetcher.Reading(payloadOffset);
+        target.Apply(log, entry, sectorSize);
     }
 
     private bool RunFsck(ReplayTarget target)

@@ -81,6 +81,22 @@ public sealed unsafe class ReplayTarget : IDisposable
         return new ReplayTarget(buffered, directBackend, Math.Max(bufferSize, 1 << 16) & ~4095, verbose);
     }
 
+    /// <summary>
+    /// Applies one log entry as replay-log does: a write's payload (read from <paramref name="log"/>) lands at its
+    /// sector, a DISCARD makes its range read back as zeros, and FLUSH or MARK entries without data change nothing.
+    /// The one implementation of these semantics that replay and the crash-state explorer share.
+    /// </summary>
+    public void Apply(SafeFileHandle log, in LogFormat.LogIndexEntry entry, int sectorSize)
+    {
+        if (entry.NrSectors == 0)
+            return;
+        long offset = (long)entry.Sector * sectorSize, length = (long)entry.NrSectors * sectorSize;
+        if (entry.IsDiscard)
+            Discard(offset, length);
+        else
+            WriteFrom(log, entry.HeaderOffset + sectorSize, offset, length);
+    }
+
     /// <summary>Queues <paramref name="data"/> for byte offset <paramref name="offset"/>.</summary>
     public void Write(long offset, ReadOnlySpan<byte> data)
     {

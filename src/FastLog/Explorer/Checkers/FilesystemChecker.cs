@@ -1,0 +1,80 @@
+using System.Buffers.Binary;
+using FastLog.Interop;
+
+namespace FastLog.Explorer.Checkers;
+
+/// <summary>
+/// <c>--check fs</c>: finds the filesystem on the state (ext2/3/4, xfs, btrfs, by superblock magic), mounts it so it
+/// recovers its journal or log (its writes go to the state's throwaway layer), unmounts, then runs the filesystem's
+/// own checker read-only: <c>e2fsck -fn</c>, <c>xfs_repair -n</c>, <c>btrfs check --readonly</c>. A state fails if
+/// no filesystem is found, the mount fails, or the checker reports damage.
+/// </summary>
+public sealed class FilesystemChecker : IStateChecker
+{
+    public string Name => "fs";
+
+    private static readonly (string Type, string Tool, string[] Arguments)[] Tools =
+    [
+        ("ext4", "e2fsck", ["-fn"]),
+        ("xfs", "xfs_repair", ["-n"]),
+        ("btrfs", "btrfs", ["check", "--readonly"]),
+    ];
+
+    public void EnsureAvailable()
+    {
+        if (Libc.GetEUid() != 0)
+            throw new CheckerUnavailableException("--check fs mounts each state: run as root");
+        if (!Tools.Any(t => ProcessRunner.OnPath(t.Tool)))
+            throw new CheckerUnavailableException("--check fs needs e2fsck, xfs_repair or btrfs on PATH (e2fsprogs, xfsprogs, btrfs-progs)");
+    }
+
+    /// <summary>The filesystem type whose superblock magic the state shows, or null.</summary>
+    public static string? Detect(ReadBytes read)
+    {
+        Span<byte> sb = stackalloc byte[512];
+        if (read(1024, sb) == 0 && BinaryPrimitives.ReadUInt16LittleEndian(sb[56..]) == 0xEF53)
+            return "ext4"; // ext2 and ext3 mount as ext4 too
+        if (read(0, sb) == 0 && sb[..4].SequenceEqual("XFSB"u8))
+            return "xfs";
+        if (read(65536, sb) == 0 && sb.Slice(64, 8).SequenceEqual("_BHRfS_M"u8))
+            return "btrfs";
+        return null;
+    }
+
+    public CheckOutcome Check(CheckContext context)
+    {
+        string? type = Detect(context.ReadDevice);
+        if (type is null)
+            return CheckOutcome.Fail("no ext4, xfs or btrfs superblock on the device");
+        (string _, string tool, string[] arguments) = Tools.First(t => t.Type == type);
+        if (!ProcessRunner.OnPath(tool))
+            throw new CheckerUnavailableException($"the state holds {type}, but {tool} is not on PATH");
+        string mountPoint = Path.Combine(context.WorkDirectory, "mnt");
+        Directory.CreateDirectory(mountPoint);
+        // btrfs would otherwise keep what it learned of this device (generation, devices of the fsid) from the previous state.
+        if (type == "btrfs")
+            ProcessRunner.Run("btrfs", ["device", "scan", "--forget", context.Device], context.Timeout);
+        if (Libc.Mount(context.Device, mountPoint, type, Libc.MS_NOSUID | Libc.MS_NODEV, "") != 0)
+            return CheckOutcome.Fail($"mount -t {type} failed: {Libc.ErrorText(Libc.Errno)} (dmesg says why)");
+        int umount = Unmount(mountPoint);
+        if (umount != 0)
+            return CheckOutcome.Fail($"umount failed: {Libc.ErrorText(umount)}");
+        ProcessRunner.Result r = ProcessRunner.Run(tool, [.. arguments, context.Device], context.Timeout);
+        if (r.TimedOut)
+            return CheckOutcome.Fail($"{tool} timed out after {context.Timeout.TotalSeconds:0.#} s\n{r.Output}");
+        return r.ExitCode == 0 ? CheckOutcome.Pass() : CheckOutcome.Fail($"{tool} {string.Join(' ', arguments)}: exit {r.ExitCode}\n{r.Output}");
+    }
+
+    private static int Unmount(string mountPoint)
+    {
+        for (int attempt = 0; ; attempt++)
+        {
+            if (Libc.Umount2(mountPoint, 0) == 0)
+                return 0;
+            int errno = Libc.Errno;
+            if (errno != Libc.EBUSY || attempt == 50)
+                return errno;
+            Thread.Sleep(20);
+        }
+    }
+}
