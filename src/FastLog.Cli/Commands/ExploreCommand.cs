@@ -30,6 +30,7 @@ internal static class ExploreCommand
         Description = "Crash points (power is cut right after these entries): flush, fua, mark, end, all, entry:N-M; comma-separated",
         DefaultValueFactory = _ => "flush,fua,mark,end",
     };
+    private static readonly Option<string?> AfterMark = new("--after-mark") { Description = "Only crash points after this mark: put one after mkfs, so that a crash during mkfs is not a failure" };
     private static readonly Option<string> Strategy = new("--strategy")
     {
         Description = "Which states at each point: prefix (all volatile writes persisted, in order: replay-log's view), subsets (any " +
@@ -64,13 +65,13 @@ internal static class ExploreCommand
             Needs root (FUSE and loop devices) for every check.
             Exit status: 0 every state passed, 1 some failed, 2 bad usage or unreadable input.
             Examples:
-              fastlog explore --log run.log --check fs --report out/
+              fastlog explore --log run.log --check fs --after-mark mkfs --report out/
               fastlog explore --log run.log --check 'my-checker "$FASTLOG_DEVICE"' --strategy prefix,subsets,torn
               fastlog explore --log run.log --check fs --points entry:1200-1350 --budget 100000
               fastlog explore --log run.log --check fs --shard 0/3 --report s0/   # ... s1/, s2/, then:
               fastlog explore --merge s0/ s1/ s2/ --report all/
             """);
-        foreach (Option o in (Option[])[Log, Base, Size, Check, Points, Strategy, MaxSubset, Budget, Seed, Jobs, Shard, Report, Resume, Json,
+        foreach (Option o in (Option[])[Log, Base, Size, Check, Points, AfterMark, Strategy, MaxSubset, Budget, Seed, Jobs, Shard, Report, Resume, Json,
                      CheckTimeout, AtomicUnit, MinimizeBudget, WorkDir, Merge])
             command.Options.Add(o);
         command.SetAction(Run);
@@ -117,6 +118,7 @@ internal static class ExploreCommand
             BaseImage = parse.GetValue(Base),
             DeviceSize = parse.GetValue(Size),
             Points = parse.GetValue(Points)!,
+            AfterMark = parse.GetValue(AfterMark),
             Plan = new PlanOptions
             {
                 Strategies = strategies,

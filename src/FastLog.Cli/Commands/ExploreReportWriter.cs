@@ -90,11 +90,15 @@ internal static class ExploreReportWriter
         foreach (string d in f.Details) o.WriteLine($"  {d}");
         if (f.Minimized is { } m)
         {
-            o.WriteLine($"  minimized ({m.Checks} checks): {m.Id} persists only {Entries(m.PersistedEntries)}");
+            o.WriteLine(m.PersistedEntries.Count == 0
+                ? $"  minimized ({m.Checks} checks): {m.Id} fails with none of them persisted: the durable image itself fails"
+                : $"  minimized ({m.Checks} checks): {m.Id} persists only {Entries(m.PersistedEntries)}");
             if (m.DroppedId is not null)
                 o.WriteLine($"             {m.DroppedId} drops only {Entries(m.DroppedEntries!)}");
         }
-        foreach (string line in f.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Take(6))
+        // The first line says who failed how; the last ones what they found (fsck's progress lines come between).
+        string[] lines = f.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        foreach (string line in lines.Length <= 7 ? lines : [lines[0], "...", .. lines[^6..]])
             o.WriteLine($"  | {Printable(line)}");
         o.WriteLine($"  reproduce: {MaterializeCommand(run, f.Minimized?.Id ?? f.Id)}");
     }

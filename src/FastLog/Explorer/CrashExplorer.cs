@@ -119,7 +119,13 @@ public sealed class CrashExplorer : IDisposable
     }
 
     /// <summary>The crash points the options select, with their volatile writes.</summary>
-    public IReadOnlyList<CrashPoint> CrashPoints() => CrashPoint.At(_index, StatePlanner.SelectPoints(_index, _options.Points)).ToList();
+    public IReadOnlyList<CrashPoint> CrashPoints()
+    {
+        int[] points = StatePlanner.SelectPoints(_index, _options.Points);
+        if (_options.AfterMark is { } mark)
+            points = StatePlanner.After(_index, points, mark);
+        return CrashPoint.At(_index, points).ToList();
+    }
 
     public ExploreSummary Run(Action<ExploreProgress>? progress = null, CancellationToken stop = default)
     {
@@ -251,7 +257,7 @@ public sealed class CrashExplorer : IDisposable
                 try
                 {
                     CheckOutcome outcome = Check(device, jobDirectory, item.Point, item.State, item.Serving);
-                    MinimizedState? minimized = outcome.Passed || _options.MinimizeBudget == 0 ? null
+                    MinimizedState? minimized = outcome.Passed || _options.MinimizeBudget == 0 || item.Point.Volatile.Count == 0 ? null
                         : Minimize(device, jobDirectory, item.Point, item.State);
                     StateResult result = Describe(item.Point, item.State, item.Key, outcome.Passed ? StateOutcome.Passed : StateOutcome.Failed,
                         outcome.Output, null, minimized);

@@ -10,6 +10,8 @@ public sealed record ExploreOptions
     /// <summary>The device's size; null: the base image's, or what capture recorded in the log.</summary>
     public long? DeviceSize { get; init; }
     public string Points { get; init; } = "flush,fua,mark,end";
+    /// <summary>Only crash points after this mark (the log before it, e.g. mkfs, is not a state to test).</summary>
+    public string? AfterMark { get; init; }
     public PlanOptions Plan { get; init; } = new();
     public required IStateChecker Checker { get; init; }
     public int Jobs { get; init; } = Environment.ProcessorCount;

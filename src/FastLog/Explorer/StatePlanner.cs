@@ -98,35 +98,27 @@ public static class StatePlanner
         if ((s & Strategies.Prefix) != 0)
             turns.Add(Prefix(point).GetEnumerator());
         if ((s & Strategies.Subsets) != 0)
-            turns.Add(Subsets(point, options.MaxSubset, (s & Strategies.Prefix) != 0).GetEnumerator());
+            turns.Add(Subsets(point, options, (s & Strategies.Prefix) != 0).GetEnumerator());
         if ((s & Strategies.Torn) != 0)
             turns.Add(Torn(point, options.AtomicUnit).GetEnumerator());
         if ((s & Strategies.Versions) != 0)
             turns.Add(Versions(point).GetEnumerator());
         if ((s & Strategies.Corrupt) != 0)
             turns.Add(Corrupt(point).GetEnumerator());
+        return TakeTurns(turns);
+    }
+
+    /// <summary>One state from each source in turn until all run dry, so that a budget cut leaves a mix of them.</summary>
+    private static IEnumerable<CrashState> TakeTurns(List<IEnumerator<CrashState>> turns)
+    {
         while (turns.Count > 0)
-        {
             for (int t = 0; t < turns.Count; t++)
             {
                 if (turns[t].MoveNext())
-                {
                     yield return turns[t].Current;
-                    continue;
-                }
-                turns.RemoveAt(t--);
+                else
+                    turns.RemoveAt(t--);
             }
-        }
-        int k = point.Volatile.Count;
-        if ((s & Strategies.Subsets) == 0 || k <= options.MaxSubset)
-            yield break;
-        // Too many writes to enumerate: seeded random subsets, as many as the budget gives this point.
-        var pick = new SplitMix64(options.Seed * 0x9E3779B97F4A7C15UL ^ (ulong)point.Entry);
-        while (true)
-        {
-            int sample = (int)(pick.Next() & int.MaxValue);
-            yield return new CrashState(point.Entry, CrashState.RandomSubset(point.Entry, k, sample), strategy: "subsets", randomSample: sample);
-        }
     }
 
     private static IEnumerable<CrashState> Prefix(CrashPoint point)
@@ -134,12 +126,12 @@ public static class StatePlanner
         yield return new CrashState(point.Entry, All(point.Volatile.Count, true), strategy: "prefix");
     }
 
-    private static IEnumerable<CrashState> Subsets(CrashPoint point, int maxSubset, bool prefixIncluded)
+    private static IEnumerable<CrashState> Subsets(CrashPoint point, PlanOptions options, bool prefixIncluded)
     {
         int k = point.Volatile.Count;
         if (k == 0)
             yield break;
-        if (k <= maxSubset)
+        if (k <= options.MaxSubset)
         {
             // Every subset, smallest persisted sets first (those most often expose a missing flush).
             for (int size = 0; size <= k; size++)
@@ -148,17 +140,30 @@ public static class StatePlanner
                         yield return new CrashState(point.Entry, bits);
             yield break;
         }
-        // Too many to enumerate: nothing persisted, each single write alone, each single write missing, then pairs.
+        // Too many to enumerate: nothing persisted, then, taking turns so that a budget cut leaves a mix: each write
+        // alone, each write missing, pairs, pairs missing, and seeded random subsets (which go on until the budget ends).
         yield return new CrashState(point.Entry, All(k, false));
-        for (int size = 1; size <= 2; size++)
-        {
-            foreach (BitArray bits in OfSize(k, size))
-                yield return new CrashState(point.Entry, bits);
-            foreach (BitArray bits in OfSize(k, size))
-                yield return new CrashState(point.Entry, bits.Not());
-        }
         if (!prefixIncluded)
             yield return new CrashState(point.Entry, All(k, true));
+        foreach (CrashState state in TakeTurns(
+                 [
+                     OfSize(k, 1).Select(b => new CrashState(point.Entry, b)).GetEnumerator(),
+                     OfSize(k, 1).Select(b => new CrashState(point.Entry, b.Not())).GetEnumerator(),
+                     RandomSubsets(point, options.Seed).GetEnumerator(),
+                     OfSize(k, 2).Select(b => new CrashState(point.Entry, b)).GetEnumerator(),
+                     OfSize(k, 2).Select(b => new CrashState(point.Entry, b.Not())).GetEnumerator(),
+                 ]))
+            yield return state;
+    }
+
+    private static IEnumerable<CrashState> RandomSubsets(CrashPoint point, ulong seed)
+    {
+        var pick = new SplitMix64(seed * 0x9E3779B97F4A7C15UL ^ (ulong)point.Entry);
+        while (true)
+        {
+            int sample = (int)(pick.Next() & int.MaxValue);
+            yield return new CrashState(point.Entry, CrashState.RandomSubset(point.Entry, point.Volatile.Count, sample), strategy: "subsets", randomSample: sample);
+        }
     }
 
     private static IEnumerable<BitArray> OfSize(int k, int size)
@@ -247,8 +252,8 @@ public static class StatePlanner
                 case "flush": foreach (int e in index.Flushes) points.Add(e); break;
                 case "fua": foreach (int e in index.Fuas) points.Add(e); break;
                 case "mark":
-                    foreach (int e in index.MarkNames.Keys)
-                        if (index.MarkNames[e] != LogSuperBlock.EndMarkName) points.Add(e);
+                    foreach ((int e, string name) in index.MarkNames)
+                        if (!IsBookkeeping(name)) points.Add(e);
                     break;
                 case "end": if (count > 0) points.Add(LastContentOrEnd(index)); break;
                 case "all": for (int e = 0; e < count; e++) points.Add(e); break;
@@ -265,6 +270,19 @@ public static class StatePlanner
             }
         }
         return points.ToArray();
+    }
+
+    /// <summary>Marks the tools write for themselves (the end of a cleanly closed log, the device size), not the test.</summary>
+    private static bool IsBookkeeping(string mark) =>
+        mark == LogSuperBlock.EndMarkName || mark.StartsWith(Capture.CaptureLog.SizeMarkPrefix, StringComparison.Ordinal);
+
+    /// <summary>Keeps the points after the first mark named <paramref name="mark"/> (e.g. the one a test puts after mkfs).</summary>
+    public static int[] After(LogIndex index, int[] points, string mark)
+    {
+        int at = index.FindMark(mark);
+        if (at < 0)
+            throw new FormatException($"--after-mark {mark}: the log has no mark of that name (fastlog inspect lists its marks)");
+        return points.Where(p => p > at).ToArray();
     }
 
     /// <summary>The end of the log: its last entry, not counting the end mark a clean close appends.</summary>

@@ -69,7 +69,7 @@ public sealed unsafe class RingQueueTests : IDisposable
         using LoggingBackend logging = LoggingBackend.Open(_backing, _log, logicalBlockSize: 512,
             new CaptureLogOptions { FlushWaitsFor = durability });
         var driver = new RingDriver(logging);
-        const long flushEnd = 512 + (Depth - 1) * (512 + 4096) + 512; // super block, the writes, the FLUSH entry
+        const long flushEnd = 512 + 512 + (Depth - 1) * (512 + 4096) + 512; // super block, size mark, the writes, the FLUSH entry
         long reachedWhenFlushReported = -1;
         driver.OnCompleted = (tag, result) =>
         {
@@ -99,8 +99,8 @@ public sealed unsafe class RingQueueTests : IDisposable
         logging.Dispose();
 
         List<TestLog.Entry> entries = TestLog.ReadAll(_log).Entries;
-        Assert.Equal(Depth - 1, entries.FindIndex(e => e.Header.IsFlush)); // every write that was reported comes before the flush
-        Assert.True(entries[Depth].Header.IsFua);
+        Assert.Equal(Depth, entries.FindIndex(e => e.Header.IsFlush)); // the size mark and every write that was reported come before the flush
+        Assert.True(entries[Depth + 1].Header.IsFua);
         Assert.Equal(File.ReadAllBytes(_backing), TestLog.ReplayOnto(entries, DeviceBytes));
     }
 

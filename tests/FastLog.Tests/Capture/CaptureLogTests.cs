@@ -79,11 +79,12 @@ public sealed class CaptureLogTests : IDisposable
 
         var (_, entries) = TestLog.ReadAll(log);
         string[] kinds = entries.Select(e => e.Header.IsMark ? "M" : e.Header.IsFlush ? "F" : e.Header.IsDiscard ? "D" : "W").ToArray();
-        Assert.Equal(["W", "F", "W", "D", "W", "M"], kinds);
-        Assert.Equal((8UL, 16UL), (entries[3].Header.Sector, entries[3].Header.NrSectors));
-        Assert.Empty(entries[3].Payload); // a DISCARD carries no data
-        Assert.Equal((32UL, 2UL), (entries[4].Header.Sector, entries[4].Header.NrSectors));
-        Assert.All(entries[4].Payload, b => Assert.Equal(0, b)); // WRITE_ZEROES is logged as the zeros it leaves
+        Assert.Equal(["M", "W", "F", "W", "D", "W", "M"], kinds); // first the size mark
+        Assert.Equal(CaptureLog.SizeMarkPrefix + (1 << 20), entries[0].MarkName);
+        Assert.Equal((8UL, 16UL), (entries[4].Header.Sector, entries[4].Header.NrSectors));
+        Assert.Empty(entries[4].Payload); // a DISCARD carries no data
+        Assert.Equal((32UL, 2UL), (entries[5].Header.Sector, entries[5].Header.NrSectors));
+        Assert.All(entries[5].Payload, b => Assert.Equal(0, b)); // WRITE_ZEROES is logged as the zeros it leaves
     }
 
     [Theory]
@@ -98,13 +99,14 @@ public sealed class CaptureLogTests : IDisposable
         Array.Fill(block, (byte)0xAB);
         backend.Write(8192, block, false);
         Assert.Equal(0, backend.Flush());
-        // Read through another descriptor while the device is still open: header, payload, then the FLUSH entry.
+        // Read through another descriptor while the device is still open: the size mark, the write's header and
+        // payload, then the FLUSH entry.
         byte[] onDisk = File.ReadAllBytes(log);
-        var first = LogEntryHeader.ReadFrom(onDisk.AsSpan(512));
+        var first = LogEntryHeader.ReadFrom(onDisk.AsSpan(1024));
         Assert.Equal((16UL, 8UL), (first.Sector, first.NrSectors));
-        Assert.True(onDisk.AsSpan(1024, 4096).SequenceEqual(block));
-        Assert.True(LogEntryHeader.ReadFrom(onDisk.AsSpan(1024 + 4096)).IsFlush);
-        long flushEnd = 1024 + 4096 + 512;
+        Assert.True(onDisk.AsSpan(1536, 4096).SequenceEqual(block));
+        Assert.True(LogEntryHeader.ReadFrom(onDisk.AsSpan(1536 + 4096)).IsFlush);
+        long flushEnd = 1536 + 4096 + 512;
         Assert.True(durability == LogDurability.Durable ? backend.Log.DurableUntil >= flushEnd : backend.Log.WrittenUntil >= flushEnd);
         backend.Dispose();
     }
@@ -124,10 +126,10 @@ public sealed class CaptureLogTests : IDisposable
         Assert.Equal(0, backend.Write(8192, block, fua: false));
         Assert.Equal(0, backend.Flush());
         Assert.Equal(0, backend.Write(0, block, fua: true));
-        Assert.True(backend.Log.WrittenUntil < 1024 + 4096 + 512, "the flush waited for the log"); // the writer sleeps 30 s
+        Assert.True(backend.Log.WrittenUntil < 1536 + 4096 + 512, "the flush waited for the log"); // the writer sleeps 30 s
         backend.Dispose();
         List<TestLog.Entry> entries = TestLog.ReadAll(log).Entries;
-        Assert.Equal(["write", "flush", "write+fua", "mark"],
+        Assert.Equal(["mark", "write", "flush", "write+fua", "mark"],
             entries.Select(e => e.Header.IsMark ? "mark" : e.Header.IsFlush ? "flush" : e.Header.IsFua ? "write+fua" : "write"));
     }
 
@@ -190,15 +192,15 @@ public sealed class CaptureLogTests : IDisposable
             Assert.Equal(0, backend.Write(i * 4096L, new byte[4096], fua: false));
         Assert.Equal(0, backend.Flush());
         var deadline = Stopwatch.StartNew();
-        while (backend.Log.EntriesDurable < 11 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        while (backend.Log.EntriesDurable < 12 && deadline.Elapsed < TimeSpan.FromSeconds(10))
             Thread.Sleep(10);
-        Assert.Equal(11, backend.Log.EntriesDurable); // 10 writes and the flush
+        Assert.Equal(12, backend.Log.EntriesDurable); // the size mark, 10 writes and the flush
         Thread.Sleep(200); // the super block goes out on the writer's next round
         using (var file = new FileStream(log, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
         {
             var super = new byte[512];
             file.ReadExactly(super);
-            Assert.Equal(11UL, LogSuperBlock.Read(super, log).EntryCount);
+            Assert.Equal(12UL, LogSuperBlock.Read(super, log).EntryCount);
         }
         backend.Dispose();
     }
@@ -274,7 +276,7 @@ public sealed class CaptureLogTests : IDisposable
         Assert.Equal(-22, backend.Log.AppendWrite(0, ReadOnlySpan<byte>.Empty));
         Assert.Equal(0, backend.Write(0, new byte[512], fua: false)); // the log still works
         backend.Dispose();
-        Assert.Equal([false, true], TestLog.ReadAll(log).Entries.Select(e => e.Header.IsMark));
+        Assert.Equal([true, false, true], TestLog.ReadAll(log).Entries.Select(e => e.Header.IsMark)); // size mark, write, end mark
     }
 
     [Fact]
@@ -309,7 +311,7 @@ public sealed class CaptureLogTests : IDisposable
         Assert.Equal(ok, entries.Count(e => !e.Header.IsMark && !e.Header.IsFlush));
         Assert.Equal((ulong)entries.Count, super.EntryCount);
         for (int i = 0; i < ok; i++)
-            Assert.Equal((byte)i, entries[i].Payload[0]);
+            Assert.Equal((byte)i, entries[i + 1].Payload[0]); // after the size mark
     }
 
     /// <summary>Whether this process holds <paramref name="path"/> open with O_DSYNC (from /proc/self/fdinfo).</summary>

@@ -9,69 +9,6 @@ public class FuseCliTests
 {
     private static readonly string Fastlog = Replay.Fastlog;
 
-    private sealed class Capture : IDisposable
-    {
-        private readonly Process _process;
-        private readonly System.Text.StringBuilder _stderr = new();
-
-        public Capture(string arguments)
-        {
-            var info = new ProcessStartInfo(Fastlog, "capture " + arguments)
-            {
-                RedirectStandardOutput = true,
-                RedirectStandardError = true,
-                UseShellExecute = false,
-            };
-            _process = Process.Start(info)!;
-            _process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (_stderr) _stderr.AppendLine(e.Data); };
-            _process.BeginErrorReadLine();
-            var line = _process.StandardOutput.ReadLineAsync();
-            if (!line.Wait(TimeSpan.FromSeconds(30)) || line.Result is null)
-            {
-                Kill();
-                throw new Xunit.Sdk.XunitException($"capture printed no device: {Stderr}");
-            }
-            Device = line.Result;
-        }
-
-        public static string SocketFor(string device) => FastLog.Capture.MarkServer.PathFor(device);
-
-        public string Device { get; }
-        public int Pid => _process.Id;
-
-        public string Stderr
-        {
-            get { lock (_stderr) return _stderr.ToString(); }
-        }
-
-        public int Terminate(int signal = 15, int timeoutSeconds = 30)
-        {
-            Shell.Check($"kill -{signal} {_process.Id}");
-            if (!_process.WaitForExit(TimeSpan.FromSeconds(timeoutSeconds)))
-            {
-                Kill();
-                throw new TimeoutException($"capture did not stop on signal {signal}: {Stderr}");
-            }
-            _process.WaitForExit();
-            return _process.ExitCode;
-        }
-
-        private void Kill()
-        {
-            try { _process.Kill(); } catch (InvalidOperationException) { }
-        }
-
-        public void Dispose()
-        {
-            if (!_process.HasExited)
-            {
-                Kill();
-                _process.WaitForExit(10_000);
-            }
-            _process.Dispose();
-        }
-    }
-
     [Fact]
     public void Capture_prints_the_device_takes_marks_and_stops_cleanly_on_sigterm()
     {
@@ -79,7 +16,7 @@ public class FuseCliTests
         string backing = dir.Sparse("backing.img", 128L << 20);
         string log = dir.File("log");
         string device;
-        using (var capture = new Capture($"--backing {backing} --log {log} --frontend fuse"))
+        using (var capture = new CaptureProcess($"--backing {backing} --log {log} --frontend fuse"))
         {
             device = capture.Device;
             Assert.StartsWith("/dev/loop", device);
@@ -104,7 +41,7 @@ public class FuseCliTests
         Assert.True(Replay.HasMark(log, "after-mkfs"));
     }
 
-    private static string Capture_socket(string device) => Capture.SocketFor(device);
+    private static string Capture_socket(string device) => CaptureProcess.SocketFor(device);
 
     [Fact]
     public void Sigkill_mid_workload_leaves_nothing_stuck_and_the_next_capture_cleans_up()
@@ -115,7 +52,7 @@ public class FuseCliTests
         string mnt = dir.File("mnt");
         Directory.CreateDirectory(mnt);
         int killedPid;
-        using (var capture = new Capture($"--backing {backing} --log {log} --frontend fuse"))
+        using (var capture = new CaptureProcess($"--backing {backing} --log {log} --frontend fuse"))
         {
             killedPid = capture.Pid;
             Shell.Check($"mkfs.ext4 -q -F {capture.Device} && mount {capture.Device} {mnt}");
@@ -139,7 +76,7 @@ public class FuseCliTests
         Assert.Contains($"/run/fastlog/fuse/{killedPid}.", File.ReadAllText("/proc/self/mountinfo"));
 
         string backing2 = dir.Sparse("backing2.img", 64L << 20);
-        using (var next = new Capture($"--backing {backing2} --no-log --frontend fuse"))
+        using (var next = new CaptureProcess($"--backing {backing2} --no-log --frontend fuse"))
         {
             Assert.True(SpinWait.SpinUntil(() => next.Stderr.Contains($"pid {killedPid}"), 5000), next.Stderr);
             Assert.DoesNotContain($"/run/fastlog/fuse/{killedPid}.", File.ReadAllText("/proc/self/mountinfo"));
