@@ -104,6 +104,54 @@ public class StressDeviceTests
     }
 
     /// <summary>
+    /// The device dies under stress (the capture is SIGKILLed, so every request fails with EIO): stress stops at
+    /// the first error on its own, says which operation on which file failed, journals a Stop record and exits 3.
+    /// </summary>
+    [Fact]
+    public void Stress_stops_cleanly_at_the_first_io_error_says_where_and_exits_3()
+    {
+        using var dir = new Shell.TempDir();
+        string backing = dir.Sparse("backing.img", DeviceSize);
+        string mnt = Directory.CreateDirectory(dir.File("mnt")).FullName;
+        string journal = dir.File("journal");
+        Shell.Check($"setsid {Fastlog} capture --backing {backing} --log {dir.File("log")} --frontend fuse > {dir.File("device")} 2> {dir.File("capture.err")} & echo $! > {dir.File("capture.pid")}");
+        string pid = File.ReadAllText(dir.File("capture.pid")).Trim();
+        try
+        {
+            Assert.True(Eventually(() => File.ReadAllText(dir.File("device")).EndsWith('\n')), File.ReadAllText(dir.File("capture.err")));
+            string device = File.ReadAllText(dir.File("device")).Trim();
+            Shell.Check($"mkfs.ext4 -q -F {device} && mount {device} {mnt}");
+            Shell.Check($"setsid bash -c '{Fastlog} stress --dir {mnt} --journal {journal} {StressShape} --fsync-ratio 0.5 --duration 60s > {dir.File("stress.out")} 2>&1; " +
+                        $"echo $? > {dir.File("stress.rc")}' > /dev/null 2>&1 &");
+            Assert.True(Eventually(() => File.Exists(journal) && StressJournal.Open(journal).Promises >= 20), "stress made no promises");
+            Shell.Check($"kill -9 {pid}");
+            Assert.True(Eventually(() => File.Exists(dir.File("stress.rc")) && File.ReadAllText(dir.File("stress.rc")).EndsWith('\n')),
+                "stress did not stop after the device died");
+            string output = File.ReadAllText(dir.File("stress.out"));
+            Assert.True(File.ReadAllText(dir.File("stress.rc")).Trim() == "3", output);
+            Assert.Matches(@"STOPPED at an I/O error: (write \d+ to \S+stress-\d{4} at offset \d+|(fsync|open) of \S+ for promise \d+) failed: ", output);
+            StressJournal read = StressJournal.Open(journal);
+            Assert.Null(read.Damage);
+            Assert.Equal(StressRecordKind.Stop, read.Ending?.Kind);
+            Assert.NotEqual(0, read.Ending!.Value.Errno);
+        }
+        finally
+        {
+            Shell.Run($"kill -9 {pid} 2>/dev/null; umount -l {mnt}");
+            Eventually(() => !Directory.Exists($"/proc/{pid}")); // what a dead capture left is cleaned up once it is gone
+            FastLog.Frontends.Fuse.FuseStateDirectory.CleanupStale(FastLog.Frontends.Fuse.FuseStateDirectory.DefaultRoot, null);
+        }
+    }
+
+    private static bool Eventually(Func<bool> condition, int seconds = 30)
+    {
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); clock.Elapsed.TotalSeconds < seconds; Thread.Sleep(50))
+            if (condition())
+                return true;
+        return false;
+    }
+
+    /// <summary>
     /// Serves a sparse backing through LoggingBackend + FUSE in this process, with a mark server as capture has;
     /// mkfs, mount, <c>fastlog stress --mark-device</c>, umount (and optionally mount again and verify), stop.
     /// Returns the log path; the journal is NAME.journal.
