@@ -72,7 +72,7 @@ internal static class VerifyCommand
             o.WriteLine(ending);
         o.WriteLine($"promises in force: 1 to {report.PromiseInForce}");
         foreach (OracleFileReport f in report.Files)
-            o.WriteLine($"  {f.File}: " + (f.Promise == 0 ? "no promise" : $"promise {f.Promise} (writes up to {f.CoveredWrite}, size {f.PromisedSize})") +
+            o.WriteLine($"  {f.File}: " + (f.Promise == 0 ? "no promise" : $"promise {f.Promise} (writes up to {f.CoveredWrite}, size {f.PromisedSize}{(f.PromiseSkipped ? ", its fsync skipped on purpose" : "")})") +
                         $", {(f.ActualSize < 0 ? "missing" : $"{f.ActualSize} bytes")}" + (f.MismatchedBytes > 0 ? $", {f.MismatchedBytes} bytes BROKEN" : ", ok"));
         foreach (IGrouping<string, OracleMismatch> file in report.Mismatches.GroupBy(m => m.File))
         {

@@ -28,6 +28,7 @@ internal static class VerifyJsonReport
                 json.WriteString("file", f.File);
                 json.WriteNumber("promise", f.Promise);
                 json.WriteNumber("coveredWrite", f.CoveredWrite);
+                json.WriteBoolean("promiseSkipped", f.PromiseSkipped);
                 json.WriteNumber("promisedSize", f.PromisedSize);
                 json.WriteNumber("size", f.ActualSize);
                 json.WriteNumber("mismatchedBytes", f.MismatchedBytes);
@@ -49,7 +50,7 @@ internal static class VerifyJsonReport
                 json.WriteEndArray();
                 json.WriteNumber("laterVersionsOmitted", m.LaterVersionsOmitted);
                 json.WriteString("found", m.Found.ToString());
-                if (m.Found is FoundKind.WrongVersion or FoundKind.Misplaced or FoundKind.Torn)
+                if (m.Found is FoundKind.WrongVersion or FoundKind.NotInJournal or FoundKind.Misplaced or FoundKind.Torn)
                     json.WriteNumber("foundVersion", m.FoundVersion);
                 if (m.FoundFile is not null)
                 {

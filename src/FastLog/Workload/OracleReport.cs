@@ -10,8 +10,10 @@ public enum FoundKind
     /// <summary>The file ends inside a unit.</summary>
     Short,
     Zeros,
-    /// <summary>Stress data for this very place, but a version neither promised nor later (older, or not in the journal).</summary>
+    /// <summary>Stress data for this very place, but an older version than the promised one.</summary>
     WrongVersion,
+    /// <summary>Stress data for this very place from a write the journal does not have (records lost after it).</summary>
+    NotInJournal,
     /// <summary>Stress data of another file or offset.</summary>
     Misplaced,
     /// <summary>A stress unit header whose payload does not match it.</summary>
@@ -49,6 +51,7 @@ public sealed record OracleMismatch(
         FoundKind.Short => "a partial unit (the file ends inside it)",
         FoundKind.Zeros => "zeros",
         FoundKind.WrongVersion => $"version {FoundVersion}",
+        FoundKind.NotInJournal => $"version {FoundVersion}, a write the journal does not have",
         FoundKind.Misplaced => $"the data of {FoundFile} at offset {FoundOffset}, version {FoundVersion}",
         FoundKind.Torn => $"a torn or corrupted copy of version {FoundVersion}",
         FoundKind.Garbage => "garbage (neither zeros nor this run's data)",
@@ -64,7 +67,8 @@ public sealed record OracleMismatch(
 /// <param name="CoveredWrite">That promise covers this file's writes numbered up to here.</param>
 /// <param name="PromisedSize">The size the promise guarantees (the end of its furthest covered write).</param>
 /// <param name="ActualSize">The size found; -1 when the file is missing.</param>
-public sealed record OracleFileReport(string File, long Promise, long CoveredWrite, long PromisedSize, long ActualSize, long MismatchedBytes);
+/// <param name="PromiseSkipped">That promise's fsync was left out on purpose (stress --skip-fsync-every).</param>
+public sealed record OracleFileReport(string File, long Promise, long CoveredWrite, long PromisedSize, long ActualSize, long MismatchedBytes, bool PromiseSkipped);
 
 /// <summary>
 /// The verdict of <see cref="OracleVerifier.Verify"/>: every file checked against the promises in force

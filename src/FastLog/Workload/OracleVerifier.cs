@@ -41,7 +41,7 @@ public static class OracleVerifier
             FilePromise promise = promises[file];
             string path = Path.Combine(mountDir, StressJournalHeader.FileName(file));
             (long actual, long bad) = CheckFile(path, file, promise, header, journal.Writes, mismatches);
-            files.Add(new OracleFileReport(StressJournalHeader.FileName(file), promise.Promise, promise.CoveredWrite, promise.PromisedSize, actual, bad));
+            files.Add(new OracleFileReport(StressJournalHeader.FileName(file), promise.Promise, promise.CoveredWrite, promise.PromisedSize, actual, bad, promise.Skipped));
         }
         IReadOnlyList<OracleMismatch> listed = mismatches.Finish(journal, promises);
         return new OracleReport(mountDir, journalPath, header, journal.Writes, journal.Promises, inForce, journal.Damage,
@@ -54,6 +54,7 @@ public static class OracleVerifier
         public long Promise;
         public long CoveredWrite;
         public long PromisedSize;
+        public bool Skipped;
         /// <summary>Per unit, the write the promise requires (0: none); null when the file has no promise.</summary>
         public long[]? Versions;
     }
@@ -72,6 +73,7 @@ public static class OracleVerifier
                 break;
             promises[record.File].Promise = record.Sequence;
             promises[record.File].CoveredWrite = record.CoveredWrite;
+            promises[record.File].Skipped = record.Skipped;
             lastCovered = Math.Max(lastCovered, record.CoveredWrite);
         }
         int units = (int)(header.FileSize / StressContent.UnitSize);
@@ -159,8 +161,9 @@ public static class OracleVerifier
             case UnitKind.Zeros:
                 return required == 0 || past ? null : Broken(FoundKind.Zeros);
             case UnitKind.Version when content.File == file && content.Offset == offset:
-                bool later = content.Version > promise.CoveredWrite && content.Version <= journalWrites;
-                return content.Version == required || later ? null : Broken(FoundKind.WrongVersion, content.Version);
+                if (content.Version > journalWrites)
+                    return Broken(FoundKind.NotInJournal, content.Version);
+                return content.Version == required || content.Version > promise.CoveredWrite ? null : Broken(FoundKind.WrongVersion, content.Version);
             case UnitKind.Version:
                 string other = (uint)content.File < (uint)header.Files ? StressJournalHeader.FileName(content.File) : $"file {content.File}";
                 return Broken(FoundKind.Misplaced, content.Version, other, content.Offset);

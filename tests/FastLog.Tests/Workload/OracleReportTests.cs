@@ -102,6 +102,10 @@ public class OracleReportTests
         run.Overwrite(file, target, unit);
         Assert.Equal(FoundKind.Garbage, Assert.Single(OracleVerifier.Verify(run.DataDir, run.Journal, k).Mismatches).Found);
 
+        StressContent.Fill(unit, 5, file, target, run.Result.Writes + 1);
+        run.Overwrite(file, target, unit);
+        Assert.Equal(FoundKind.NotInJournal, Assert.Single(OracleVerifier.Verify(run.DataDir, run.Journal, k).Mismatches).Found);
+
         // A later version is allowed: putting the last write back makes the file pass again.
         StressContent.Fill(unit, 5, file, target, later[^1]);
         run.Overwrite(file, target, unit);

@@ -93,7 +93,8 @@ public class StressDeviceTests
             Assert.Equal(promise.File, write.File);
             (int exit, string output) = VerifyAtLastFlushBeforeMark(dir, brokenLog, dir.File("broken.journal"), k);
             Assert.True(exit == 1, $"broken workload, promise {k}: exit {exit}\n{output}");
-            Assert.Contains($"MISMATCH {StressJournalHeader.FileName(write.File)} offset ", output);
+            Assert.Contains($"{StressJournalHeader.FileName(write.File)}: promise {k} (writes up to {write.Sequence}, size ", output);
+            Assert.Contains("its fsync skipped on purpose", output);
             // Some unit of the unsynced write is reported, with that write's version as the one allowed.
             long[] reported = System.Text.RegularExpressions.Regex.Matches(output,
                     $@"MISMATCH {StressJournalHeader.FileName(write.File)} offset (\d+) length (\d+): allowed version {write.Sequence}\b")
