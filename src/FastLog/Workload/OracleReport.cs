@@ -71,7 +71,7 @@ public sealed record OracleMismatch(
 public sealed record OracleFileReport(string File, long Promise, long CoveredWrite, long PromisedSize, long ActualSize, long MismatchedBytes, bool PromiseSkipped);
 
 /// <summary>
-/// The verdict of <see cref="OracleVerifier.Verify"/>: every file checked against the promises in force
+/// The verdict of <see cref="OracleVerifier.Verify(string, string, long?)"/>: every file checked against the promises in force
 /// (up to <see cref="PromiseInForce"/>), and each range that broke one.
 /// </summary>
 public sealed record OracleReport(

@@ -23,9 +23,14 @@ public static class OracleVerifier
     /// log mark <c>stress:K</c> to K with <see cref="StressMarks.TryParse"/>); null: every promise in the journal.</param>
     /// <exception cref="StressJournalException">The journal is not one, or its header is damaged.</exception>
     /// <exception cref="ArgumentException"><paramref name="upToPromise"/> is negative or beyond the journal's promises.</exception>
-    public static OracleReport Verify(string mountDir, string journalPath, long? upToPromise = null)
+    public static OracleReport Verify(string mountDir, string journalPath, long? upToPromise = null) =>
+        Verify(mountDir, StressJournal.Open(journalPath), upToPromise);
+
+    /// <summary>The same with a journal opened once (<see cref="StressJournal.Open"/> validates it in a pass of its
+    /// own), for a caller judging many crash states of one run.</summary>
+    public static OracleReport Verify(string mountDir, StressJournal journal, long? upToPromise = null)
     {
-        StressJournal journal = StressJournal.Open(journalPath);
+        string journalPath = journal.Path;
         long inForce = upToPromise ?? journal.Promises;
         if (inForce < 0 || inForce > journal.Promises)
             throw new ArgumentException($"--up-to-promise {inForce}: the journal {journalPath} has promises 1 to {journal.Promises}" +
