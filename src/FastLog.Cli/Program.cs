@@ -7,4 +7,5 @@ var root = new RootCommand("""
     """);
 foreach (Command command in Commands.All())
     root.Subcommands.Add(command);
-return root.Parse(ReplayLogCompatibility.Rewrite(args)).Invoke();
+ParseResult parse = root.Parse(ReplayLogCompatibility.Rewrite(args));
+return Commands.ExitCode(parse, parse.Invoke());

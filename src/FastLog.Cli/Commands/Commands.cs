@@ -15,5 +15,14 @@ internal static class Commands
         MaterializeCommand.Create(),
         GenerateLogCommand.Create(),
         DemoCommand.Create(),
+        StressCommand.Create(),
+        VerifyCommand.Create(),
     ];
+
+    /// <summary>Commands whose usage errors exit 2 instead of System.CommandLine's 1 (1 means something else to them).</summary>
+    private static readonly HashSet<string> UsageExitsTwo = ["stress", "verify"];
+
+    /// <summary>The exit status of <paramref name="parse"/>'s invocation, with usage errors mapped where a command says so.</summary>
+    public static int ExitCode(ParseResult parse, int invoked) =>
+        parse.Errors.Count > 0 && UsageExitsTwo.Contains(parse.CommandResult.Command.Name) ? 2 : invoked;
 }

@@ -6,7 +6,7 @@ namespace FastLog.Interop;
 internal static unsafe partial class Libc
 {
     public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40,
-        O_DIRECT = 0x4000, O_DSYNC = 0x1000, O_CLOEXEC = 0x80000;
+        O_DIRECT = 0x4000, O_DSYNC = 0x1000, O_CLOEXEC = 0x80000, O_TRUNC = 0x200, O_DIRECTORY = 0x10000;
     public const int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
     public const int EINTR = 4, EIO = 5, EAGAIN = 11, EBUSY = 16, ENODEV = 19, EINVAL = 22, ENOSPC = 28,
         EOPNOTSUPP = 95, ENOSYS = 38, ENOENT = 2, EPERM = 1, EACCES = 13;
@@ -40,6 +40,9 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", EntryPoint = "fdatasync", SetLastError = true)]
     public static partial int FDataSync(int fd);
+
+    [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
+    public static partial int FSync(int fd);
 
     [LibraryImport("libc", EntryPoint = "fallocate", SetLastError = true)]
     public static partial int FAllocate(int fd, int mode, long offset, long length);
