@@ -160,6 +160,22 @@ public sealed class HtmlReportTests : IDisposable
     }
 
     [Fact]
+    public void AnEmptyLogWithNothingFailedSaysSo()
+    {
+        var data = new ReportData("/var/tmp/empty <log>.log", 512, 1 << 20, 0, 0, "fastlog explore --log empty.log --check true",
+            DateTimeOffset.UnixEpoch, TimeSpan.Zero, 0, 0, 0, 0, [], [], []);
+        IDocument dom = RenderedDom(HtmlReport.Write(data, _dir.Path), out _);
+
+        Assert.Equal("ready", dom.DocumentElement.GetAttribute("data-script"));
+        Assert.Equal("/var/tmp/empty <log>.log", dom.GetElementById("log-path")!.TextContent);
+        Assert.Equal("No state was checked", dom.QuerySelector(".verdict.none")!.TextContent);
+        Assert.Equal("0", dom.QuerySelector("section#timeline")!.GetAttribute("data-columns"));
+        Assert.Null(dom.GetElementById("timeline-svg"));
+        Assert.Equal("0", dom.GetElementById("failures")!.GetAttribute("data-count"));
+        Assert.Empty(dom.QuerySelectorAll("section.failure, [data-crash-entry]"));
+    }
+
+    [Fact]
     public void EntryListsAreWrittenAsRangesAndCapped()
     {
         Assert.Equal("none", EntryRanges.Format([]));

@@ -69,8 +69,10 @@ public static class HtmlReport
         w.Write("</code></p>\n");
 
         bool failed = data.StatesFailed > 0;
-        w.Write(failed ? "<p class=\"verdict fail\">" : "<p class=\"verdict pass\">");
-        if (failed)
+        w.Write(failed ? "<p class=\"verdict fail\">" : data.StatesChecked == 0 ? "<p class=\"verdict none\">" : "<p class=\"verdict pass\">");
+        if (!failed && data.StatesChecked == 0)
+            w.Write("No state was checked");
+        else if (failed)
         {
             w.Write(Grouped(data.StatesFailed));
             w.Write(" of ");

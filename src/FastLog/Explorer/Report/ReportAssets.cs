@@ -23,6 +23,7 @@ header#summary, #timeline, #failures > nav, section.failure { background: var(--
 .verdict { font-size: 16px; font-weight: 600; padding: 8px 12px; border-radius: 6px; margin: 10px 0 12px; }
 .verdict.fail { background: var(--bad-bg); color: var(--bad); }
 .verdict.pass { background: var(--good-bg); color: var(--good); }
+.verdict.none { background: #f1f3f7; color: var(--muted); }
 dl.stats { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 8px; margin: 0 0 12px; }
 .stat { border: 1px solid var(--line); border-radius: 6px; padding: 6px 10px; }
 .stat dt { font-size: 11.5px; color: var(--muted); }
@@ -55,6 +56,7 @@ button.copy:hover { border-color: var(--accent); color: var(--accent); }
 ul.legend { list-style: none; display: flex; flex-wrap: wrap; gap: 4px 16px; padding: 0; margin: 8px 0 0; font-size: 12px; color: var(--muted); }
 ul.legend li { display: flex; align-items: center; gap: 5px; }
 #failures > h2 { margin: 4px 0 10px; }
+.all-passed { background: var(--good-bg); color: var(--good); font-weight: 600; padding: 8px 12px; border-radius: 6px; }
 #failures > nav h3 { margin-bottom: 6px; }
 .ids { margin: 0; line-height: 1.9; font-family: var(--mono); font-size: 12px; max-height: 150px; overflow: auto; }
 a.fid { display: inline-block; line-height: 1.5; padding: 0 6px; border-radius: 10px; background: var(--bad-bg); color: var(--bad); text-decoration: none; margin: 0 2px 2px 0; }

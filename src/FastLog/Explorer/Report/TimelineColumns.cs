@@ -46,7 +46,8 @@ internal sealed class TimelineColumns
     public IReadOnlyList<FailingCrashPoint> FailingPoints { get; private set; } = [];
     public int MaxEntriesInColumn { get; private set; }
 
-    /// <exception cref="ArgumentException">The timeline is not in ascending entry order.</exception>
+    /// <exception cref="ArgumentException">The timeline is not in ascending entry order (one entry shown as
+    /// several kinds, a FLUSH with data say, may repeat its number).</exception>
     public static TimelineColumns Build(ReportData data, IReadOnlySet<string> renderedFailures, int maxColumns = MaxColumns)
     {
         IReadOnlyList<TimelineEntry> timeline = data.Timeline;
@@ -65,7 +66,7 @@ internal sealed class TimelineColumns
             for (int i = start; i < end; i++)
             {
                 TimelineEntry entry = timeline[i];
-                if (entry.Entry <= previous)
+                if (entry.Entry < previous)
                     throw new ArgumentException($"timeline entry {entry.Entry} comes after entry {previous}: the timeline must be in ascending entry order", nameof(data));
                 previous = entry.Entry;
                 Count(column, entry);
