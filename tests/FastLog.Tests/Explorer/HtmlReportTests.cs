@@ -73,13 +73,16 @@ public sealed class HtmlReportTests : IDisposable
         Assert.Equal(new[] { "\\x1b", "\\x1b", "\\x07", "\\r", "\\r" }, hostile.QuerySelectorAll("pre.checker-output span.ctl").Select(e => e.TextContent));
         Assert.Contains("entry 118 torn: units 0,1 of 8 persisted", hostile.QuerySelector("ul.details")!.TextContent);
         Assert.Equal("fastlog materialize --log /var/tmp/ext4.log --state e120-T7 -o e120-T7.img",
-            hostile.QuerySelector(".repro code")!.TextContent);
+            hostile.QuerySelector(".repro.materialize code")!.TextContent);
+        Assert.Null(hostile.QuerySelector(".repro.materialize-minimized")); // not minimized: nothing to run
 
         IElement first = dom.QuerySelector("section.failure[data-state=\"e120-S3\"]")!;
         Assert.Equal("101, 103\u2013105, 110", first.QuerySelector(".set.persisted .entries")!.TextContent);
         Assert.Equal("5", first.QuerySelector(".set.dropped .entries")!.GetAttribute("data-count"));
         Assert.Equal("e120-S3-min", first.QuerySelector(".minimized-id")!.TextContent);
         Assert.Equal("persisted: 110", first.QuerySelector(".min-persisted")!.TextContent);
+        Assert.Equal("fastlog materialize --log /var/tmp/ext4.log --state e120-S3-min -o e120-S3.img",
+            first.QuerySelector(".repro.materialize-minimized code")!.TextContent);
         Assert.NotNull(first.QuerySelector("details pre.checker-output")); // long output: a preview, all of it folded
         Assert.Equal(HtmlText.Visible(data.Failures[1].CheckerOutput.Trim()), first.QuerySelector("pre.checker-output")!.TextContent);
 

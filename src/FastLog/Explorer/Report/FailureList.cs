@@ -14,7 +14,7 @@ internal static class FailureList
     public const int MaxIndexed = 200_000;
     public const int OutputBudget = 1 << 20;
     private const int MinOutputPerFailure = 4 << 10, MaxOutputPerFailure = 256 << 10;
-    private const int PreviewLines = 12, PreviewChars = 1500, MaxDetails = 50;
+    private const int PreviewLines = 12, PreviewChars = 1500, MaxDetails = 50, MaxDetailChars = 1000;
 
     public static IReadOnlySet<string> RenderedIds(ReportData data) =>
         data.Failures.Take(MaxRendered).Select(f => f.StateId).ToHashSet(StringComparer.Ordinal);
@@ -140,9 +140,32 @@ internal static class FailureList
         w.Write("</div></div>\n");
         WriteDetails(w, f.Details);
         WriteOutput(w, f.CheckerOutput, outputCap);
-        w.Write("<div class=\"repro\"><span class=\"label\">reproduce</span><code class=\"command\">");
-        HtmlText.Write(w, f.MaterializeCommand);
-        w.Write("</code><button type=\"button\" class=\"copy\">copy</button></div>\n</section>\n");
+        WriteCommand(w, "reproduce", "materialize", f.MaterializeCommand);
+        string? minimized = f.MinimizedMaterializeCommand ?? MinimizedCommand(f);
+        if (minimized is not null) WriteCommand(w, "minimized", "materialize-minimized", minimized);
+        w.Write("</section>\n");
+    }
+
+    private static void WriteCommand(TextWriter w, string label, string cssClass, string command)
+    {
+        w.Write("<div class=\"repro ");
+        w.Write(cssClass);
+        w.Write("\"><span class=\"label\">");
+        w.Write(label);
+        w.Write("</span><code class=\"command\">");
+        HtmlText.Write(w, command);
+        w.Write("</code><button type=\"button\" class=\"copy\">copy</button></div>\n");
+    }
+
+    /// <summary>The failure's command with its <c>--state ID</c> argument naming the minimized state; null when it has none.</summary>
+    private static string? MinimizedCommand(ReportFailure f)
+    {
+        if (f.MinimizedStateId is null) return null;
+        string token = "--state " + f.StateId;
+        int at = f.MaterializeCommand.IndexOf(token, StringComparison.Ordinal);
+        int end = at + token.Length;
+        if (at < 0 || (end < f.MaterializeCommand.Length && f.MaterializeCommand[end] != ' ')) return null;
+        return string.Concat(f.MaterializeCommand.AsSpan(0, at), "--state ", f.MinimizedStateId, f.MaterializeCommand.AsSpan(end));
     }
 
     private static void WriteSet(TextWriter w, string title, string cssClass, IReadOnlyList<long> entries)
@@ -181,7 +204,8 @@ internal static class FailureList
         foreach (string detail in details.Take(MaxDetails))
         {
             w.Write("<li>");
-            HtmlText.Write(w, detail, markControls: true);
+            HtmlText.Write(w, detail.AsSpan(0, Math.Min(detail.Length, MaxDetailChars)), markControls: true);
+            if (detail.Length > MaxDetailChars) w.Write("\u2026");
             w.Write("</li>");
         }
         if (details.Count > MaxDetails)

@@ -30,6 +30,7 @@ dl.stats { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px,
 .stat dd { margin: 0; font-size: 18px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .stat[data-bad] dd { color: var(--bad); }
 .command, .repro { display: flex; align-items: flex-start; gap: 8px; }
+.repro + .repro { margin-top: 6px; }
 .command code, .repro code { flex: 1; background: #f1f3f7; border: 1px solid var(--line); border-radius: 4px; padding: 5px 8px; white-space: pre-wrap; word-break: break-all; }
 .label { font-size: 11.5px; color: var(--muted); padding-top: 6px; min-width: 64px; }
 button.copy { font: inherit; font-size: 12px; padding: 4px 10px; border: 1px solid var(--line); border-radius: 4px; background: var(--paper); cursor: pointer; }
@@ -196,6 +197,11 @@ ul.details { margin: 0 0 10px; padding-left: 20px; font-family: var(--mono); fon
       count.textContent = query ? shown + ' of ' + sections.length + ' shown' : '';
     });
   }
+  // The full output repeats the preview's lines: show one of them at a time.
+  document.querySelectorAll('.output details').forEach(function (details) {
+    var preview = details.parentElement.querySelector('.output-preview');
+    if (preview) details.addEventListener('toggle', function () { preview.hidden = details.open; });
+  });
   document.documentElement.setAttribute('data-script', 'ready');
 })();
 """;

@@ -21,7 +21,10 @@ public sealed record ReportFailure(
     string? MinimizedStateId,
     IReadOnlyList<long>? MinimizedPersisted,
     IReadOnlyList<long>? MinimizedDropped,
-    string MaterializeCommand);  // "fastlog materialize --log L --state ID -o IMAGE"
+    string MaterializeCommand,   // "fastlog materialize --log L --state ID -o IMAGE"
+    // Added for the report: the command for the minimized state; null = MaterializeCommand with its
+    // "--state ID" naming MinimizedStateId instead.
+    string? MinimizedMaterializeCommand = null);
 
 public sealed record ReportData(
     string LogPath, int SectorSize, long DeviceSize, long EntryCount, int EpochCount,
