@@ -32,6 +32,7 @@ public sealed class HtmlReportTests : IDisposable
         string raw = File.ReadAllText(path);
         Assert.DoesNotContain('\u001b', raw);
         Assert.DoesNotContain('\u0007', raw);
+        new HtmlParser(new HtmlParserOptions { IsStrictMode = true }).ParseDocument(raw); // throws at any HTML parse error
 
         IDocument dom = RenderedDom(path, out _);
         Assert.Equal("ready", dom.DocumentElement.GetAttribute("data-script")); // the page script ran to its end
