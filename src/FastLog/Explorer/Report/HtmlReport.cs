@@ -9,8 +9,10 @@ namespace FastLog.Explorer.Report;
 /// and every failure with what to run to reproduce it. Everything that comes from the log or the checker is
 /// escaped (<see cref="HtmlText"/>). The page is streamed to a temporary file in DIR and renamed over the report,
 /// so a reader never sees half a report; its size is bounded by column and failure caps, not by the log's length.
-/// DOM contract for tools and tests: header numbers are <c>[data-stat=NAME][data-count=N]</c>; failing crash points
-/// are <c>#timeline [data-crash-entry]</c>; failures are <c>section.failure[data-state=ID]</c>.
+/// DOM contract for tools and tests: header numbers are <c>#summary [data-stat=NAME][data-count=N]</c>; failing
+/// crash points are <c>#timeline [data-crash-entry]</c>, each standing for <c>data-crash-points</c> of them (1 unless
+/// there are more than <see cref="TimelineSvg.MaxCrashMarkers"/>); failures shown in full are
+/// <c>section.failure[data-state=ID]</c>, and every failure's ID is in <c>#failure-index</c>.
 /// </summary>
 public static class HtmlReport
 {
