@@ -88,27 +88,26 @@ internal static class ExploreCommand
         string[] checks = parse.GetValue(Check) ?? [];
         if (checks.Length == 0)
             return UsageError("--check is required: fs, oracle=JOURNAL, or a command (see --help)");
-        IStateChecker checker;
-        Strategies strategies;
-        (int Index, int Count) shard = (0, 1);
-        try
-        {
-            checker = Checkers(checks);
-            strategies = ParseStrategies(parse.GetValue(Strategy)!);
-            if (parse.GetValue(Shard) is { } s)
-                shard = ParseShard(s);
-        }
-        catch (FormatException e)
-        {
-            return UsageError(e.Message);
-        }
-
         LogIndex index;
         try
         {
             index = LogIndexFile.OpenOrBuild(logPath);
         }
         catch (Exception e) when (e is LogFormatException or IOException or UnauthorizedAccessException)
+        {
+            return UsageError(e.Message);
+        }
+        IStateChecker checker;
+        Strategies strategies;
+        (int Index, int Count) shard = (0, 1);
+        try
+        {
+            checker = Checkers(checks, index);
+            strategies = ParseStrategies(parse.GetValue(Strategy)!);
+            if (parse.GetValue(Shard) is { } s)
+                shard = ParseShard(s);
+        }
+        catch (Exception e) when (e is FormatException or CheckerUnavailableException)
         {
             return UsageError(e.Message);
         }
@@ -158,6 +157,7 @@ internal static class ExploreCommand
             using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
             var progress = new ProgressLine(Console.Error);
             ExploreSummary summary;
+            DateTimeOffset started = DateTimeOffset.UtcNow;
             try
             {
                 if (options.Resume)
@@ -177,8 +177,9 @@ internal static class ExploreCommand
             }
             progress.Clear();
             var run = new ExploreRunInfo(Path.GetFullPath(logPath), options.BaseImage is null ? null : Path.GetFullPath(options.BaseImage),
-                explorer.DeviceSize, index.SectorSize, options.Plan.AtomicUnit, Environment.CommandLine, shard.Index, shard.Count);
-            ExploreReportWriter.Write(run, summary, options.ReportDirectory, parse.GetValue(Json));
+                explorer.DeviceSize, index.SectorSize, options.Plan.AtomicUnit, Environment.CommandLine, shard.Index, shard.Count,
+                checker.Name, started);
+            ExploreReportWriter.Write(run, summary, index, options.ReportDirectory, parse.GetValue(Json));
             if (summary.Interrupted)
                 Console.Error.WriteLine($"fastlog explore: interrupted; {summary.Done} states done" +
                                         (options.ReportDirectory is { } d ? $", continue with the same command and --resume (results in {d})" : ""));
@@ -190,7 +191,7 @@ internal static class ExploreCommand
     /// fs, oracle=J and commands, comma-separated; a token that is neither fs nor oracle=... starts a command that runs to
     /// the end of that --check value (so a command may contain commas).
     /// </summary>
-    internal static IStateChecker Checkers(IEnumerable<string> values)
+    internal static IStateChecker Checkers(IEnumerable<string> values, LogIndex index)
     {
         var checkers = new List<IStateChecker>();
         foreach (string value in values)
@@ -202,7 +203,7 @@ internal static class ExploreCommand
                 if (t == "fs")
                     checkers.Add(new FilesystemChecker());
                 else if (t.StartsWith("oracle=", StringComparison.Ordinal))
-                    checkers.Add(OracleCheckers.Create(t["oracle=".Length..]));
+                    checkers.Add(new OracleChecker(t["oracle=".Length..], index));
                 else if (t.Length > 0)
                 {
                     checkers.Add(new CommandChecker(string.Join(',', tokens[i..]).Trim()));
@@ -248,7 +249,7 @@ internal static class ExploreCommand
 }
 
 /// <summary>What a results directory needs to be merged or resumed: where the states came from.</summary>
-internal sealed record ExploreRunInfo(string LogPath, string? BaseImage, long DeviceSize, int SectorSize, int AtomicUnit, string CommandLine, int ShardIndex, int ShardCount)
+internal sealed record ExploreRunInfo(string LogPath, string? BaseImage, long DeviceSize, int SectorSize, int AtomicUnit, string CommandLine, int ShardIndex, int ShardCount, string Checker, DateTimeOffset Started)
 {
     public const string FileName = "run.json";
 
@@ -262,6 +263,8 @@ internal sealed record ExploreRunInfo(string LogPath, string? BaseImage, long De
         w.WriteNumber("atomic_unit", AtomicUnit);
         w.WriteString("command", CommandLine);
         w.WriteString("shard", $"{ShardIndex}/{ShardCount}");
+        w.WriteString("checker", Checker);
+        w.WriteString("started", Started);
         w.WriteEndObject();
     }
 
@@ -270,6 +273,7 @@ internal sealed record ExploreRunInfo(string LogPath, string? BaseImage, long De
         string[] shard = run.GetProperty("shard").GetString()!.Split('/');
         return new ExploreRunInfo(run.GetProperty("log").GetString()!, run.TryGetProperty("base", out JsonElement b) ? b.GetString() : null,
             run.GetProperty("device_size").GetInt64(), run.GetProperty("sector_size").GetInt32(), run.GetProperty("atomic_unit").GetInt32(),
-            run.GetProperty("command").GetString()!, int.Parse(shard[0], CultureInfo.InvariantCulture), int.Parse(shard[1], CultureInfo.InvariantCulture));
+            run.GetProperty("command").GetString()!, int.Parse(shard[0], CultureInfo.InvariantCulture), int.Parse(shard[1], CultureInfo.InvariantCulture),
+            run.GetProperty("checker").GetString()!, run.GetProperty("started").GetDateTimeOffset());
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FastLog.Explorer;
+using FastLog.LogFormat;
 
 namespace FastLog.Cli.Commands;
 
@@ -54,7 +55,16 @@ internal static class ExploreMerge
         var summary = new ExploreSummary(planned, results.Count, results.Count(r => r.MergedInto is null), results.Count(r => r.MergedInto is not null),
             failures.Count, 0, 0, false, crashPoints, TimeSpan.FromTicks(elapsedTicks), failures,
             results.GroupBy(r => r.CrashEntry).Select(g => new CrashPointTally(g.Key, g.Count(), g.Count(r => r.Outcome == StateOutcome.Failed))).ToList());
-        ExploreReportWriter.Write(first with { ShardIndex = 0, ShardCount = 1, CommandLine = Environment.CommandLine }, summary, output, json);
+        LogIndex index;
+        try
+        {
+            index = LogIndexFile.OpenOrBuild(first.LogPath);
+        }
+        catch (Exception e) when (e is LogFormatException or IOException or UnauthorizedAccessException)
+        {
+            return ExploreCommand.UsageError($"the shards explored {first.LogPath}, which cannot be read now: {e.Message}");
+        }
+        ExploreReportWriter.Write(first with { ShardIndex = 0, ShardCount = 1, CommandLine = Environment.CommandLine }, summary, index, output, json);
         return failures.Count > 0 ? ExploreCommand.Failed : ExploreCommand.Passed;
     }
 }

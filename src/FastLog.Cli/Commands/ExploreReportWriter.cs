@@ -1,6 +1,8 @@
 using System.Text;
 using System.Text.Json;
 using FastLog.Explorer;
+using FastLog.Explorer.Report;
+using FastLog.LogFormat;
 
 namespace FastLog.Cli.Commands;
 
@@ -10,7 +12,7 @@ internal static class ExploreReportWriter
     public const string SummaryFile = "summary.json";
     private const int FailuresShown = 20;
 
-    public static void Write(ExploreRunInfo run, ExploreSummary summary, string? reportDirectory, bool json)
+    public static void Write(ExploreRunInfo run, ExploreSummary summary, LogIndex index, string? reportDirectory, bool json)
     {
         if (reportDirectory is not null)
         {
@@ -19,6 +21,7 @@ internal static class ExploreReportWriter
             using (var stream = File.Create(temporary))
                 WriteJson(stream, run, summary);
             File.Move(temporary, path, overwrite: true);
+            HtmlReport.Write(ReportOf(run, summary, index), reportDirectory);
         }
         using Stream stdout = Console.OpenStandardOutput();
         if (json)
@@ -29,6 +32,27 @@ internal static class ExploreReportWriter
         }
         using var text = new StreamWriter(stdout, new UTF8Encoding(false));
         WriteText(text, run, summary, reportDirectory);
+    }
+
+    /// <summary>What the HTML report shows: the whole log as a timeline, the crash points, each failure that was checked.</summary>
+    private static ReportData ReportOf(ExploreRunInfo run, ExploreSummary s, LogIndex index)
+    {
+        var timeline = new TimelineEntry[index.Count];
+        for (int i = 0; i < index.Count; i++)
+        {
+            ref readonly LogIndexEntry e = ref index[i];
+            TimelineKind kind = e.IsMark ? TimelineKind.Mark : (e.Flags & LogEntryFlags.Flush) != 0 ? TimelineKind.Flush
+                : e.IsDiscard ? TimelineKind.Discard : (e.Flags & LogEntryFlags.Fua) != 0 ? TimelineKind.FuaWrite : TimelineKind.Write;
+            timeline[i] = new TimelineEntry(i, kind, (long)e.Sector * index.SectorSize, (long)e.NrSectors * index.SectorSize, e.Epoch, index.MarkNameAt(i));
+        }
+        var failures = s.Failures.Where(f => f.MergedInto is null).Select(f => new ReportFailure(
+            f.Id, f.CrashEntry, f.LastMark, f.Strategy, f.Persisted.Select(x => (long)x).ToArray(), f.Dropped.Select(x => (long)x).ToArray(),
+            f.Details, run.Checker, f.Output, f.Minimized?.Id, f.Minimized?.PersistedEntries.Select(x => (long)x).ToArray(),
+            f.Minimized?.DroppedEntries?.Select(x => (long)x).ToArray(), MaterializeCommand(run, f.Id),
+            f.Minimized is { } m ? MaterializeCommand(run, m.Id) : null)).ToList();
+        return new ReportData(run.LogPath, index.SectorSize, run.DeviceSize, index.Count, index.EpochCount, run.CommandLine, run.Started,
+            s.Elapsed, s.Planned, s.Checked, s.Merged, s.Failed, timeline,
+            s.Points.Select(p => new CrashPointResult(p.Entry, p.States, p.Failed)).ToList(), failures);
     }
 
     public static void WriteJson(Stream stream, ExploreRunInfo run, ExploreSummary s)
@@ -79,7 +103,7 @@ internal static class ExploreReportWriter
         if (shown > FailuresShown)
             o.WriteLine($"... and {shown - FailuresShown} more failures (all of them in {(reportDirectory is null ? "--report DIR" : Path.Combine(reportDirectory, ResultsLog.FileName))})");
         if (reportDirectory is not null)
-            o.WriteLine($"results: {Path.Combine(reportDirectory, ResultsLog.FileName)}, {Path.Combine(reportDirectory, SummaryFile)}");
+            o.WriteLine($"report: {Path.Combine(reportDirectory, "report.html")} (results: {Path.Combine(reportDirectory, ResultsLog.FileName)}, {Path.Combine(reportDirectory, SummaryFile)})");
     }
 
     private static void WriteFailure(TextWriter o, ExploreRunInfo run, StateResult f)

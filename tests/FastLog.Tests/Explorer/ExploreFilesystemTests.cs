@@ -82,4 +82,45 @@ public class ExploreFilesystemTests
             Assert.True(summary.RootElement.GetProperty("checked").GetInt64() >= 30, output);
         }
     }
+
+    /// <summary>
+    /// `fastlog stress` on ext4 on FastLog's device, with a mark per acknowledged promise; the oracle then judges every
+    /// state at those marks. A workload that skips every third fsync but records the promise is caught; the honest
+    /// one with the same seed passes.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void The_oracle_catches_a_workload_that_skips_fsync_and_passes_an_honest_one(bool broken)
+    {
+        using var dir = new Shell.TempDir();
+        string backing = dir.Sparse("ext4.img", 64L << 20);
+        string log = dir.File("ext4.log"), journal = dir.File("stress.journal"), mnt = dir.File("mnt");
+        Directory.CreateDirectory(mnt);
+        using (var capture = new CaptureProcess($"--backing {backing} --log {log} --frontend fuse"))
+        {
+            string dev = capture.Device;
+            Shell.Check($"mkfs.ext4 -q -F {dev} && {Fastlog} mark {dev} mkfs && mount {dev} {mnt}");
+            try
+            {
+                Shell.Check($"{Fastlog} stress --dir {mnt} --journal {journal} --files 3 --file-size 256k --write-size 4k-16k " +
+                            $"--fsync-ratio 0.3 --ops 60 --seed 7 --mark-device {dev}" + (broken ? " --skip-fsync-every 3" : ""), 120);
+            }
+            finally
+            {
+                Shell.Run($"umount {mnt}");
+            }
+            Assert.Equal(0, capture.Terminate(15));
+        }
+        (int exit, string output) = Shell.Run($"{Fastlog} explore --log {log} --check oracle={journal} --after-mark mkfs --points mark " +
+                                              "--strategy prefix,subsets --budget 60 --minimize-budget 0 --jobs 2", 600);
+        if (broken)
+        {
+            Assert.True(exit == 1, output);
+            Assert.Contains("break promises", output);
+            Assert.Matches(@"stress-\d", output);
+        }
+        else
+            Assert.True(exit == 0, output);
+    }
 }

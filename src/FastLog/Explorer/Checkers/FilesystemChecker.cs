@@ -43,38 +43,18 @@ public sealed class FilesystemChecker : IStateChecker
 
     public CheckOutcome Check(CheckContext context)
     {
-        string? type = Detect(context.ReadDevice);
-        if (type is null)
-            return CheckOutcome.Fail("no ext4, xfs or btrfs superblock on the device");
-        (string _, string tool, string[] arguments) = Tools.First(t => t.Type == type);
+        StateMount? mount = StateMount.TryMount(context, out string failure);
+        if (mount is null)
+            return CheckOutcome.Fail(failure);
+        (string _, string tool, string[] arguments) = Tools.First(t => t.Type == mount.Type);
         if (!ProcessRunner.OnPath(tool))
-            throw new CheckerUnavailableException($"the state holds {type}, but {tool} is not on PATH");
-        string mountPoint = Path.Combine(context.WorkDirectory, "mnt");
-        Directory.CreateDirectory(mountPoint);
-        // btrfs would otherwise keep what it learned of this device (generation, devices of the fsid) from the previous state.
-        if (type == "btrfs")
-            ProcessRunner.Run("btrfs", ["device", "scan", "--forget", context.Device], context.Timeout);
-        if (Libc.Mount(context.Device, mountPoint, type, Libc.MS_NOSUID | Libc.MS_NODEV, "") != 0)
-            return CheckOutcome.Fail($"mount -t {type} failed: {Libc.ErrorText(Libc.Errno)} (dmesg says why)");
-        int umount = Unmount(mountPoint);
+            throw new CheckerUnavailableException($"the state holds {mount.Type}, but {tool} is not on PATH");
+        int umount = mount.Unmount();
         if (umount != 0)
             return CheckOutcome.Fail($"umount failed: {Libc.ErrorText(umount)}");
         ProcessRunner.Result r = ProcessRunner.Run(tool, [.. arguments, context.Device], context.Timeout);
         if (r.TimedOut)
             return CheckOutcome.Fail($"{tool} timed out after {context.Timeout.TotalSeconds:0.#} s\n{r.Output}");
         return r.ExitCode == 0 ? CheckOutcome.Pass() : CheckOutcome.Fail($"{tool} {string.Join(' ', arguments)}: exit {r.ExitCode}\n{r.Output}");
-    }
-
-    private static int Unmount(string mountPoint)
-    {
-        for (int attempt = 0; ; attempt++)
-        {
-            if (Libc.Umount2(mountPoint, 0) == 0)
-                return 0;
-            int errno = Libc.Errno;
-            if (errno != Libc.EBUSY || attempt == 50)
-                return errno;
-            Thread.Sleep(20);
-        }
     }
 }
