@@ -114,8 +114,10 @@ internal static class ExploreReportWriter
         foreach (string d in f.Details) o.WriteLine($"  {d}");
         if (f.Minimized is { } m)
         {
+            bool modified = m.Id.Count(c => c == '-') > 1; // torn, zeroed, ... writes stay in the minimized state
             o.WriteLine(m.PersistedEntries.Count == 0
-                ? $"  minimized ({m.Checks} checks): {m.Id} fails with none of them persisted: the durable image itself fails"
+                ? $"  minimized ({m.Checks} checks): {m.Id} fails with no other volatile write persisted" +
+                  (modified ? "" : ": the durable image itself fails")
                 : $"  minimized ({m.Checks} checks): {m.Id} persists only {Entries(m.PersistedEntries)}");
             if (m.DroppedId is not null)
                 o.WriteLine($"             {m.DroppedId} drops only {Entries(m.DroppedEntries!)}");

@@ -13,13 +13,14 @@ internal static class GenerateLogCommand
     private static readonly Option<long> SizeMiB = new("--size-mib") { Description = "Payload MiB to log.", DefaultValueFactory = _ => 1024 };
     private static readonly Option<int> WriteKiB = new("--write-kib") { Description = "KiB per write entry.", DefaultValueFactory = _ => 128 };
     private static readonly Option<int> SectorSize = new("--sector-size") { Description = "Log sector size.", DefaultValueFactory = _ => 512 };
+    private static readonly Option<long> DeviceMiB = new("--device-mib") { Description = "Writes land at random aligned offsets of a device this large (0: one after another), and the log records its size as capture does.", DefaultValueFactory = _ => 0 };
     private static readonly Option<int> FlushEvery = new("--flush-every") { Description = "A FLUSH entry and a FUA write after this many writes (0: never).", DefaultValueFactory = _ => 256 };
 
     public static Command Create()
     {
         var command = new Command("generate-log", "Developer tool: write a synthetic sequential-write log for benchmarks.") { Hidden = true };
         command.Arguments.Add(Output);
-        foreach (Option option in (Option[])[SizeMiB, WriteKiB, SectorSize, FlushEvery])
+        foreach (Option option in (Option[])[SizeMiB, WriteKiB, SectorSize, FlushEvery, DeviceMiB])
             command.Options.Add(option);
         command.SetAction(Run);
         return command;
@@ -34,6 +35,10 @@ internal static class GenerateLogCommand
         byte[] payload = new byte[writeBytes];
         new Random(42).NextBytes(payload);
         using var writer = LogWriter.Create(parse.GetValue(Output)!, sectorSize, new LogWriterOptions { UpdateSuperOnFuaAndMark = false });
+        long deviceBytes = parse.GetValue(DeviceMiB) << 20;
+        var place = new Random(7);
+        if (deviceBytes > 0)
+            writer.AppendMark(FastLog.Capture.CaptureLog.SizeMarkPrefix + deviceBytes);
         writer.AppendMark("start");
         ulong sector = 0;
         for (long i = 1; i <= writes; i++)
@@ -42,6 +47,8 @@ internal static class GenerateLogCommand
             bool commit = flushEvery > 0 && i % flushEvery == 0;
             if (commit)
                 writer.AppendFlush();
+            if (deviceBytes > 0)
+                sector = (ulong)(place.NextInt64(deviceBytes / writeBytes) * writeBytes / sectorSize);
             writer.AppendWrite(sector, payload, commit ? LogEntryFlags.Fua : LogEntryFlags.None);
             sector += (ulong)(writeBytes / sectorSize);
         }

@@ -32,7 +32,9 @@ internal sealed class StateMount : IDisposable
         // btrfs would otherwise keep what it learned of this device (generation, devices of the fsid) from the previous state.
         if (type == "btrfs")
             ProcessRunner.Run("btrfs", ["device", "scan", "--forget", context.Device], context.Timeout);
-        if (Libc.Mount(context.Device, mountPoint, type, Libc.MS_NOSUID | Libc.MS_NODEV, "") != 0)
+        // Jobs mount states of one filesystem at once, so the same UUID twice: XFS refuses that unless told nouuid
+        // (btrfs gives the second one a temporary fsid by itself, ext4 does not care).
+        if (Libc.Mount(context.Device, mountPoint, type, Libc.MS_NOSUID | Libc.MS_NODEV, type == "xfs" ? "nouuid" : "") != 0)
         {
             failure = $"mount -t {type} failed: {Libc.ErrorText(Libc.Errno)} (dmesg says why)";
             return null;
