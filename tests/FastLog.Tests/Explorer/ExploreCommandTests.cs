@@ -79,6 +79,14 @@ public class ExploreCommandTests
         Assert.Equal([1], Ints(minimized, "dropped"));
         Assert.Contains("commit without data", failure.GetProperty("output").GetString());
 
+        // The report a person opens: Chromium renders the timeline with the failing crash point and the failure.
+        AngleSharp.Dom.IDocument dom = HtmlReportTests.RenderedDom(dir.File("report/report.html"), dir.Path, out _);
+        Assert.Equal([failure.GetProperty("id").GetString()], dom.QuerySelectorAll("section.failure").Select(e => e.GetAttribute("data-state")));
+        Assert.Equal([failure.GetProperty("crash_entry").GetInt32().ToString()],
+            dom.QuerySelectorAll("[data-crash-entry]").Select(e => e.GetAttribute("data-crash-entry")).Distinct());
+        Assert.Equal(subsets.RootElement.GetProperty("failed").GetInt64().ToString(),
+            dom.QuerySelector("#summary [data-stat=\"states-failed\"]")!.GetAttribute("data-count"));
+
         string image = dir.File("state.img");
         string id = minimized.GetProperty("id").GetString()!;
         Shell.Check($"{Fastlog} materialize --log {log} --state {id} -o {image}");

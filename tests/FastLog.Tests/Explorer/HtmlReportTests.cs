@@ -258,9 +258,12 @@ public sealed class HtmlReportTests : IDisposable
         long.Parse(dom.QuerySelector($"#summary [data-stat=\"{stat}\"]")!.GetAttribute("data-count")!);
 
     /// <summary>The DOM headless Chromium built from the file, after the page's scripts ran (--dump-dom).</summary>
-    private IDocument RenderedDom(string path, out TimeSpan elapsed)
+    private IDocument RenderedDom(string path, out TimeSpan elapsed) => RenderedDom(path, _dir.Path, out elapsed);
+
+    /// <summary>The same, with Chromium's throwaway profile under <paramref name="scratch"/>.</summary>
+    internal static IDocument RenderedDom(string path, string scratch, out TimeSpan elapsed)
     {
-        string profile = Directory.CreateDirectory(_dir.File($"chromium-profile-{Guid.NewGuid():N}")).FullName;
+        string profile = Directory.CreateDirectory(Path.Combine(scratch, $"chromium-profile-{Guid.NewGuid():N}")).FullName;
         var info = new ProcessStartInfo("chromium")
         {
             ArgumentList = { "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", $"--user-data-dir={profile}",
