@@ -9,7 +9,7 @@ public class FuseCliTests
 {
     private static readonly string Fastlog = Replay.Fastlog;
 
-    private sealed class Capture : IDisposable
+    internal sealed class Capture : IDisposable
     {
         private readonly Process _process;
         private readonly System.Text.StringBuilder _stderr = new();
