@@ -199,20 +199,12 @@ public sealed unsafe class VolatileCacheBackend : IBlockBackend
         }
     }
 
-    public int Discard(long offset, long length)
-    {
-        lock (_lock)
-        {
-            if (_off)
-                return -Libc.EIO;
-            if (!Aligned(offset, length))
-                return -Libc.EINVAL;
-            Drop(offset >> _blockShift, length >> _blockShift);
-            return Inner.Discard(offset, length);
-        }
-    }
+    public int Discard(long offset, long length) => Trim(offset, length, zeroes: false);
 
-    public int WriteZeroes(long offset, long length)
+    public int WriteZeroes(long offset, long length) => Trim(offset, length, zeroes: true);
+
+    /// <summary>DISCARD or WRITE_ZEROES: straight to the inner backend, superseding the cached copies.</summary>
+    private int Trim(long offset, long length, bool zeroes)
     {
         lock (_lock)
         {
@@ -221,7 +213,7 @@ public sealed unsafe class VolatileCacheBackend : IBlockBackend
             if (!Aligned(offset, length))
                 return -Libc.EINVAL;
             Drop(offset >> _blockShift, length >> _blockShift);
-            return Inner.WriteZeroes(offset, length);
+            return zeroes ? Inner.WriteZeroes(offset, length) : Inner.Discard(offset, length);
         }
     }
 

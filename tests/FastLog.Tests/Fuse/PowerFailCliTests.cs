@@ -150,6 +150,46 @@ public partial class PowerFailCliTests
         Assert.Equal([new FastLog.Backends.BlockRange(0, 16)], kept);
     }
 
+    [Fact]
+    public void A_clean_stop_writes_the_cache_back_so_the_backing_equals_the_whole_log()
+    {
+        using var dir = new Shell.TempDir();
+        string backing = dir.Sparse("backing.img", DeviceSize);
+        string log = dir.File("log");
+        using (var capture = new FuseCliTests.Capture($"--backing {backing} --log {log} --frontend fuse --power-fail manual"))
+        {
+            Shell.Check(Dd($"if=/dev/urandom of={capture.Device} bs=64k count=32 seek=7 oflag=direct")); // never flushed
+            Assert.Equal("power=on", PowerStatus(capture.Device));
+            Assert.Equal(0, capture.Terminate());
+        }
+        string replayed = dir.Sparse("replayed.img", DeviceSize);
+        Replay.Apply(log, replayed);
+        Replay.AssertIdentical(replayed, backing);
+        Assert.NotEqual(Sha("/dev/zero", 0), Sha(backing, 7 * 16));
+    }
+
+    [Theory]
+    [InlineData("--power-fail after-writes=0", "--power-fail: 'after-writes=0' is not a power-fail trigger")]
+    [InlineData("--power-fail sometimes", "is not a power-fail trigger")]
+    [InlineData("--power-fail manual --keep half", "--keep: 'half' is not a keep policy")]
+    [InlineData("--keep all", "--keep and --cache-size need --power-fail")]
+    [InlineData("--power-fail manual --cache-size 1M", "below the minimum of 4M")]
+    [InlineData("--power-fail manual --cache-size lots", "'lots' is not a size")]
+    public void Bad_power_fail_options_are_refused_with_a_reason(string options, string message)
+    {
+        (int exit, string output) = Shell.Run($"{Fastlog} capture --backing /nonexistent --log /tmp/x.log {options}");
+        Assert.Equal(1, exit);
+        Assert.Contains(message, output);
+    }
+
+    [Fact]
+    public void Powerfail_without_a_capture_says_so_and_exits_1()
+    {
+        (int exit, string output) = Shell.Run($"{Fastlog} powerfail /dev/loop-nonexistent");
+        Assert.Equal(1, exit);
+        Assert.Contains("no capture is running for /dev/loop-nonexistent", output);
+    }
+
     private static string PowerStatus(string device)
     {
         (bool ok, string text) = MarkServer.Control(device, "status");
