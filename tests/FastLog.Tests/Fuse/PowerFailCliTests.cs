@@ -151,6 +151,98 @@ public partial class PowerFailCliTests
     }
 
     [Fact]
+    public void After_flushes_cuts_after_that_flush_and_after_seconds_by_itself()
+    {
+        using var dir = new Shell.TempDir();
+        string backing = dir.Sparse("backing.img", DeviceSize);
+        string log1 = dir.File("log1");
+        // Loop itself may flush when it attaches (switching to direct I/O fsyncs the file): count in the log.
+        using (var capture = new FuseCliTests.Capture($"--backing {backing} --log {log1} --frontend fuse --power-fail after-flushes=3 --keep none"))
+        {
+            for (int block = 0; block < 3 && PowerStatus(capture.Device) == "power=on"; block++)
+                WriteBlock(capture.Device, block, "conv=fsync");
+            Assert.Equal("power=off", PowerStatus(capture.Device));
+            AssertEio(Dd($"if=/dev/urandom of={capture.Device} bs=4k count=1 seek=5 oflag=direct"));
+            Assert.Equal(0, capture.Terminate());
+        }
+        LogIndex index = LogIndex.Build(log1);
+        Assert.True(index.Flushes.Length >= 3);
+        Assert.Equal(index.Flushes[2] + 1, index.FindMark(PowerFailMarks.PowerFail)); // right after the third FLUSH
+        Assert.NotEqual(Sha("/dev/zero", 0), Sha(backing, 0)); // flushed before the cut: durable
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        using (var capture = new FuseCliTests.Capture($"--backing {backing} --log {dir.File("log2")} --frontend fuse --power-fail after-seconds=1.5"))
+        {
+            Assert.True(SpinWait.SpinUntil(() => capture.Stderr.Contains("power failed"), 10_000), capture.Stderr);
+            Assert.True(started.Elapsed >= TimeSpan.FromSeconds(1.5), started.Elapsed.ToString());
+            AssertEio(Dd($"if={capture.Device} of=/dev/null bs=4k count=1 iflag=direct"));
+            Assert.Equal(0, capture.Terminate());
+        }
+    }
+
+    /// <summary>
+    /// The marks describe the crash state exactly, with a random keep and a cache small enough to write back early:
+    /// rebuilt from the log by <see cref="PowerFailMarks"/>' rule, it equals the backing byte for byte.
+    /// </summary>
+    [Fact]
+    public void The_marks_rebuild_a_random_cut_with_early_write_backs_exactly()
+    {
+        using var dir = new Shell.TempDir();
+        string backing = dir.Sparse("backing.img", DeviceSize);
+        string log = dir.File("log");
+        using (var capture = new FuseCliTests.Capture($"--backing {backing} --log {log} --frontend fuse --power-fail manual --keep random:11 --cache-size 4M"))
+        {
+            string device = capture.Device;
+            Shell.Check(Dd($"if=/dev/urandom of={device} bs=64k count=32 oflag=direct conv=fsync"));        // 2 MiB durable
+            Shell.Check(Dd($"if=/dev/urandom of={device} bs=64k count=96 seek=128 oflag=direct"));         // 6 MiB > cache
+            Shell.Check(Dd($"if=/dev/urandom of={device} bs=4k count=64 seek=256 oflag=direct"));          // over the start of it
+            Shell.Check(Dd($"if=/dev/urandom of={device} bs=4k count=64 seek=100 oflag=direct"));          // over durable data
+            Shell.Check($"{Fastlog} powerfail {device}");
+            Assert.Equal(0, capture.Terminate());
+        }
+        (_, List<Capture.TestLog.Entry> entries) = Capture.TestLog.ReadAll(log);
+        Assert.Contains(entries, e => e.MarkName?.StartsWith(PowerFailMarks.WriteBackPrefix, StringComparison.Ordinal) == true);
+        string summary = entries.First(e => e.MarkName?.StartsWith(PowerFailMarks.KeepPrefix, StringComparison.Ordinal) == true).MarkName!;
+        Match m = Regex.Match(summary, @"cached=(\d+) kept=(\d+)");
+        Assert.InRange(long.Parse(m.Groups[2].Value), 1, long.Parse(m.Groups[1].Value) - 1);
+        byte[] expected = CrashImage(entries, (int)DeviceSize);
+        Assert.True(expected.AsSpan().SequenceEqual(File.ReadAllBytes(backing)), "the crash state differs from what the marks describe");
+    }
+
+    /// <summary>The crash state as <see cref="PowerFailMarks"/> defines it: the last completed FLUSH's image, plus FUA
+    /// writes, discards and write-backs after it, plus the kept sectors, each with its data at that point of the log.</summary>
+    private static byte[] CrashImage(List<Capture.TestLog.Entry> entries, int size, int sector = 512)
+    {
+        var full = new byte[size];
+        var durable = new byte[size];
+        void Copy(string markName, string prefix)
+        {
+            Assert.True(PowerFailMarks.TryParse(markName, prefix, out var ranges), markName);
+            foreach (var r in ranges)
+                full.AsSpan((int)(r.Start * sector), (int)(r.Count * sector)).CopyTo(durable.AsSpan((int)(r.Start * sector)));
+        }
+        bool cut = false;
+        foreach (var e in entries)
+        {
+            LogEntryHeader h = e.Header;
+            if (e.MarkName is { } name)
+            {
+                if (name == PowerFailMarks.PowerFail) cut = true;
+                else if (name.StartsWith(PowerFailMarks.WriteBackPrefix, StringComparison.Ordinal)) Copy(name, PowerFailMarks.WriteBackPrefix);
+                else if (name.StartsWith(PowerFailMarks.KeptPrefix, StringComparison.Ordinal)) Copy(name, PowerFailMarks.KeptPrefix);
+                continue;
+            }
+            Assert.False(cut && !h.IsMark, "an entry after the cut");
+            if (h.IsFlush) { full.CopyTo(durable, 0); continue; }
+            var range = full.AsSpan((int)h.Sector * sector, (int)h.NrSectors * sector);
+            if (h.IsDiscard) range.Clear(); else e.Payload.CopyTo(range);
+            if (h.IsDiscard || (h.Flags & LogEntryFlags.Fua) != 0)
+                range.CopyTo(durable.AsSpan((int)h.Sector * sector));
+        }
+        Assert.True(cut, "no powerfail mark");
+        return durable;
+    }
+
+    [Fact]
     public void A_clean_stop_writes_the_cache_back_so_the_backing_equals_the_whole_log()
     {
         using var dir = new Shell.TempDir();
