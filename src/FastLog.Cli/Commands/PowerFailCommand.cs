@@ -11,6 +11,7 @@ internal static class PowerFailCommand
     {
         var device = new Argument<string>("DEVICE") { Description = "The captured block device, as capture printed it (/dev/loop3)" };
         var keep = new Option<string?>("--keep") { Description = "Override capture's --keep for this cut", HelpName = PowerFailKeep.Syntax };
+        var status = new Option<bool>("--status") { Description = "Cut nothing: print power=on or power=off (a trigger may have cut it already)" };
         var command = new Command("powerfail", """
             Cut the power of a capture started with --power-fail: from now on every request fails with EIO, and the backing
             holds the crash state (the durable writes, plus what --keep keeps of the cached ones). The log gets the marks
@@ -20,8 +21,11 @@ internal static class PowerFailCommand
             """);
         command.Arguments.Add(device);
         command.Options.Add(keep);
+        command.Options.Add(status);
         command.SetAction(parse =>
         {
+            if (parse.GetValue(status))
+                return Send("powerfail", parse.GetValue(device)!, "status");
             string? keepText = parse.GetValue(keep);
             if (keepText is not null && !PowerFailKeep.TryParse(keepText, out _, out string? error))
                 return Fail("powerfail", $"--keep: {error}");

@@ -1,7 +1,5 @@
 using FastLog.Backends;
 using FastLog.Capture;
-using FastLog.Frontends;
-using FastLog.Frontends.Fuse;
 
 namespace FastLog.Tests.Fuse;
 
@@ -16,16 +14,6 @@ public class PowerFailAllocationTests
         string backingPath = dir.Sparse("backing.img", 128L << 20);
         var cache = new VolatileCacheBackend(FileBackend.Open(backingPath), VolatileCacheBackend.DefaultCapacity, 512, PowerFailKeep.None);
         using var backend = new LoggingBackend(cache, CaptureLog.Create(dir.File("log"), 512));
-        using var frontend = new FuseFrontend(backend, new FrontendOptions());
-        string device = frontend.Start();
-        Shell.Check($"""
-            fio --name=alloc --filename={device} --direct=1 --ioengine=libaio --iodepth=16 --rw=randrw --bs=4k \
-                --size=64M --numjobs=2 --time_based --runtime=3 --fsync=16 --group_reporting >/dev/null
-            """, 120);
-        FuseSession session = frontend.Session!;
-        Assert.True(session.WarmWorkers > 0, "no worker served enough requests to measure");
-        Assert.Equal(0, session.SteadyStateAllocatedBytes);
-        frontend.Stop();
-        Assert.Equal(0, session.UnexpectedErrors);
+        FuseLoggingTests.AssertWorkersAllocateNothing(backend);
     }
 }

@@ -282,12 +282,7 @@ public partial class PowerFailCliTests
         Assert.Contains("no capture is running for /dev/loop-nonexistent", output);
     }
 
-    private static string PowerStatus(string device)
-    {
-        (bool ok, string text) = MarkServer.Control(device, "status");
-        Assert.True(ok, text);
-        return text;
-    }
+    private static string PowerStatus(string device) => Shell.Check($"{Fastlog} powerfail {device} --status").Trim();
 
     [Fact]
     public void Ext4_power_failed_after_fsyncs_recovers_with_the_fsynced_files_intact()

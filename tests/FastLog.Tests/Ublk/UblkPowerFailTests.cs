@@ -16,7 +16,7 @@ public sealed partial class UblkPowerFailTests
     {
         GuestResult result = UblkGuest.RunOnFreshDisks("""
             sum() { sha256sum | cut -d' ' -f1; }
-            at() { dd if=$DEV bs=64k count=1 skip=$1 $2 status=none | sum; }
+            at() { dd if=$DEV bs=64k count=1 skip=$1 ${2:-} status=none | sum; }
             echo "zeros $(head -c 64K /dev/zero | sum)"
             ublk_capture /dev/vda 512 1 16 --log /dev/vdb --power-fail manual --keep none
             dd if=/dev/urandom of=$DEV bs=64k count=1 seek=1 oflag=direct conv=fsync status=none   # flushed
