@@ -10,7 +10,7 @@ namespace FastLog.Tests.Capture;
 public class FailedFlushTests
 {
     /// <summary>Memory whose flush fails with EIO while <see cref="FailFlush"/> is set.</summary>
-    private sealed class FlakyFlushBackend(long size) : IBlockBackend
+    internal sealed class FlakyFlushBackend(long size) : IBlockBackend
     {
         private readonly MemoryBackend _memory = new(size);
         public bool FailFlush { get; set; }
