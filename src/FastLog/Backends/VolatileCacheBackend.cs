@@ -455,6 +455,7 @@ public sealed unsafe class VolatileCacheBackend : IBlockBackend
             }
             NativeMemory.AlignedFree(_slab);
             NativeMemory.AlignedFree(_gather);
+            _off = true; // a late caller (a power-fail timer racing with shutdown) gets EIO, not freed memory
         }
         Inner.Dispose();
     }
