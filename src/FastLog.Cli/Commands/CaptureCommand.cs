@@ -49,7 +49,38 @@ internal static class CaptureCommand
                           "message, as is a file system that refuses O_DIRECT (tmpfs)",
         };
 
-        var command = new Command("capture", "Serve BACKING as a block device whose every request is logged; prints the device path");
+        var powerFail = new Option<string?>("--power-fail")
+        {
+            Description = "Arm power-fail injection: a volatile write cache (--cache-size) sits under the log, and the power fails " +
+                          "at the trigger: 'manual' (only by 'fastlog powerfail DEVICE'), 'after-writes=N' (the Nth WRITE completes, " +
+                          "the next fails), 'after-flushes=N', 'at-mark=NAME' (right after that mark, each time it is inserted), " +
+                          "'after-seconds=S' (S seconds after the device is up), 'random=SEED[:MAX]' (after-writes=N, N drawn " +
+                          "from 1..MAX by SEED, MAX 10000). From the cut every request fails with EIO and the backing holds the " +
+                          "crash state: what completed FLUSHes and FUA writes made durable, plus what --keep keeps of the rest. " +
+                          "The log gets marks 'powerfail', 'powerfail-keep=POLICY cached=N kept=K' and 'powerfail-kept:START+COUNT,...' " +
+                          "(log sectors), and 'writeback:...' when a full cache writes back early. 'fastlog poweron DEVICE' restores " +
+                          "service. Needs --log",
+            HelpName = "TRIGGER",
+        };
+        var keep = new Option<string?>("--keep")
+        {
+            Description = "What a power cut keeps of the cached (unflushed) writes: 'none', 'all', or 'random[:SEED]' (the default: " +
+                          "each cached logical block kept with probability 1/2, so multi-block writes tear at logical-block boundaries, " +
+                          "the device's atomic unit; without SEED one is drawn and logged). 'fastlog powerfail --keep' overrides it",
+            HelpName = PowerFailKeep.Syntax,
+        };
+        var cacheSize = new Option<string?>("--cache-size")
+        {
+            Description = "Size of the volatile write cache with --power-fail (bytes, or with K, M, G; default 256M, at least 4M). " +
+                          "When it is full, its oldest blocks are written back and count as persisted",
+            HelpName = "SIZE",
+        };
+
+        var command = new Command("capture", """
+            Serve BACKING as a block device whose every request is logged; prints the device path (one line on stdout).
+            Exit codes: 0 stopped cleanly (SIGINT/SIGTERM or the kernel removed the device), 1 bad input, setup failure or a
+            failed log. With --power-fail, drive the cut and the restart with 'fastlog powerfail DEVICE' / 'fastlog poweron DEVICE'.
+            """);
         command.Options.Add(backing);
         command.Options.Add(log);
         command.Options.Add(frontend);
@@ -59,21 +90,82 @@ internal static class CaptureCommand
         command.Options.Add(noLog);
         command.Options.Add(durability);
         command.Options.Add(buffered);
-        command.SetAction(parse => Run(
-            parse.GetValue(backing)!, parse.GetValue(log), parse.GetValue(frontend)!, parse.GetValue(noLog), parse.GetValue(buffered),
-            Enum.Parse<LogDurability>(parse.GetValue(durability)!, ignoreCase: true),
-            new FrontendOptions
-            {
-                Queues = parse.GetValue(queues),
-                QueueDepth = parse.GetValue(depth),
-                LogicalBlockSize = parse.GetValue(blockSize),
-            }));
+        command.Options.Add(powerFail);
+        command.Options.Add(keep);
+        command.Options.Add(cacheSize);
+        command.SetAction(parse =>
+        {
+            if (!TryPowerFailOptions(parse.GetValue(powerFail), parse.GetValue(keep), parse.GetValue(cacheSize), out PowerFailOptions? powerFailOptions))
+                return 1;
+            return Run(
+                parse.GetValue(backing)!, parse.GetValue(log), parse.GetValue(frontend)!, parse.GetValue(noLog), parse.GetValue(buffered),
+                Enum.Parse<LogDurability>(parse.GetValue(durability)!, ignoreCase: true),
+                new FrontendOptions
+                {
+                    Queues = parse.GetValue(queues),
+                    QueueDepth = parse.GetValue(depth),
+                    LogicalBlockSize = parse.GetValue(blockSize),
+                },
+                powerFailOptions);
+        });
         return command;
     }
 
-    private static int Run(string backingPath, string? logPath, string frontendName, bool noLog, bool buffered,
-        LogDurability flushWaitsFor, FrontendOptions options)
+    private sealed record PowerFailOptions(PowerFailTrigger Trigger, PowerFailKeep Keep, long CacheBytes);
+
+    private static bool TryPowerFailOptions(string? triggerText, string? keepText, string? cacheText, out PowerFailOptions? options)
     {
+        options = null;
+        if (triggerText is null)
+        {
+            if (keepText is null && cacheText is null)
+                return true;
+            Fail("--keep and --cache-size need --power-fail (--power-fail manual arms it without a trigger)");
+            return false;
+        }
+        if (!PowerFailTrigger.TryParse(triggerText, out PowerFailTrigger trigger, out string? error))
+        {
+            Fail($"--power-fail: {error}");
+            return false;
+        }
+        PowerFailKeep keep = new(PowerFailKeepKind.Random);
+        if (keepText is not null && !PowerFailKeep.TryParse(keepText, out keep, out error))
+        {
+            Fail($"--keep: {error}");
+            return false;
+        }
+        long cacheBytes = VolatileCacheBackend.DefaultCapacity;
+        if (cacheText is not null && !TryParseSize(cacheText, out cacheBytes))
+        {
+            Fail($"--cache-size: '{cacheText}' is not a size (bytes, or a number with K, M or G)");
+            return false;
+        }
+        if (cacheBytes < VolatileCacheBackend.MinimumCapacity)
+        {
+            Fail($"--cache-size: {cacheText} is below the minimum of {VolatileCacheBackend.MinimumCapacity >> 20}M");
+            return false;
+        }
+        options = new PowerFailOptions(trigger, keep, cacheBytes);
+        return true;
+    }
+
+    private static bool TryParseSize(string text, out long bytes)
+    {
+        bytes = 0;
+        int shift = text.Length == 0 ? 0 : char.ToUpperInvariant(text[^1]) switch { 'K' => 10, 'M' => 20, 'G' => 30, _ => 0 };
+        string digits = shift == 0 ? text : text[..^1];
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)
+            || n > long.MaxValue >> shift)
+            return false;
+        bytes = n << shift;
+        return true;
+    }
+
+    private static int Run(string backingPath, string? logPath, string frontendName, bool noLog, bool buffered,
+        LogDurability flushWaitsFor, FrontendOptions options, PowerFailOptions? powerFail)
+    {
+        if (powerFail is not null && noLog)
+            return Fail("--power-fail needs a log (the log is what reproduces the crash)");
         if (!noLog && string.IsNullOrEmpty(logPath))
             return Fail("--log is required (or --no-log to serve without logging)");
         if (noLog && !string.IsNullOrEmpty(logPath))
@@ -98,10 +190,17 @@ internal static class CaptureCommand
         LoggingBackend? logging = null;
         try
         {
-            var file = OpenBacking(backingPath, direct: !buffered, options.LogicalBlockSize);
+            IBlockBackend file = OpenBacking(backingPath, direct: !buffered, options.LogicalBlockSize);
             try
             {
-                backend = noLog ? file : logging = new LoggingBackend(file, CaptureLog.Create(logPath!, options.LogicalBlockSize), flushWaitsFor);
+                if (powerFail is not null)
+                {
+                    if (powerFail.CacheBytes % options.LogicalBlockSize != 0)
+                        throw new ArgumentException($"--cache-size must be a multiple of the logical block size {options.LogicalBlockSize}");
+                    file = new VolatileCacheBackend(file, powerFail.CacheBytes, options.LogicalBlockSize, powerFail.Keep);
+                }
+                backend = noLog ? file : logging = new LoggingBackend(file, CaptureLog.Create(logPath!, options.LogicalBlockSize), flushWaitsFor,
+                    powerFail?.Trigger is { Kind: not PowerFailTriggerKind.Manual and not PowerFailTriggerKind.AfterSeconds } trigger ? trigger : null);
             }
             catch
             {
@@ -150,18 +249,28 @@ internal static class CaptureCommand
                 MarkServer? marks = null;
                 try
                 {
-                    marks = new MarkServer(path, name => logging?.Mark(name) ?? -95 /* EOPNOTSUPP: --no-log */);
+                    marks = new MarkServer(path, name => logging?.Mark(name) ?? -95 /* EOPNOTSUPP: --no-log */,
+                        control: logging is null ? null : request => PowerControl.Handle(logging, request));
                 }
                 catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
                 {
                     Console.Error.WriteLine($"fastlog: marks unavailable: {e.Message}");
                 }
+                if (powerFail is not null)
+                    logging!.PowerFailed += cut => Console.Error.WriteLine(
+                        $"fastlog: power failed on {path}: {PowerControl.Describe(cut, options.LogicalBlockSize)}; every request fails " +
+                        $"with EIO until 'fastlog poweron {path}'");
+                using Timer? timer = powerFail?.Trigger is { Kind: PowerFailTriggerKind.AfterSeconds } timed
+                    ? new Timer(_ => logging!.PowerFail(), null, TimeSpan.FromSeconds(timed.Seconds), Timeout.InfiniteTimeSpan)
+                    : null;
                 Console.Out.WriteLine(path);
                 Console.Out.Flush();
                 Console.Error.WriteLine($"fastlog: serving {backingPath} as {path} ({frontendName}" +
                                         (device is FuseFrontend { UsesDirectIo: false } ? ", loop without direct I/O" : "") +
                                         (device is UblkFrontend { LegacyCommands: true } ? ", legacy ublk command numbers of kernels 6.0-6.3" : "") +
-                                        (noLog ? ", not logging" : $", logging to {logPath}") + "); SIGINT or SIGTERM stops");
+                                        (noLog ? ", not logging" : $", logging to {logPath}") +
+                                        (powerFail is null ? "" : $", power fails at {powerFail.Trigger.Text} keeping {powerFail.Keep}, cache {powerFail.CacheBytes >> 20} MiB") +
+                                        "); SIGINT or SIGTERM stops");
                 WaitHandle.WaitAny([stop.WaitHandle, ((IAsyncResult)device.Completion).AsyncWaitHandle]);
                 if (!stop.IsSet)
                     Console.Error.WriteLine($"fastlog: {path} was torn down by the kernel");

@@ -9,6 +9,8 @@ internal static class Commands
     [
         CaptureCommand.Create(),
         MarkCommand.Create(),
+        PowerFailCommand.Create(),
+        PowerOnCommand.Create(),
         ReplayCommand.Create(),
         InspectCommand.Create(),
         ExploreCommand.Create(),

@@ -41,6 +41,7 @@ internal static class InspectJsonReport
         json.WriteNumber("fua", s.Fuas);
         json.WriteNumber("metadata", s.MetadataWrites);
         json.WriteNumber("flushes", s.Flushes);
+        json.WriteNumber("failedFlushes", s.FailedFlushes);
         json.WriteNumber("discards", s.Discards);
         json.WriteNumber("marks", s.Marks);
         json.WriteNumber("bytesWritten", s.BytesWritten);

@@ -13,10 +13,14 @@ namespace FastLog.Capture;
 /// <remarks>
 /// The ordering is exactly <see cref="LoggingBackend"/>'s (stated there): a WRITE, DISCARD or WRITE_ZEROES enters the
 /// log when the inner backend reports it done and before it is reported here; a FLUSH enters the log when it starts,
-/// and is reported once the inner flush is done and the log is durable (or written) up to it.
+/// and is reported once the inner flush is done and the log is durable (or written) up to it. A FLUSH whose inner flush
+/// fails is voided by a <see cref="FailedFlushMark"/>, as in <see cref="LoggingBackend.Flush"/>. Over a volatile cache
+/// (which serves synchronously, so each request completes inside <see cref="Start"/>) a request holds the cache's lock
+/// from start to log append, as <see cref="LoggingBackend"/> explains.
 /// </remarks>
 internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink, IDisposable
 {
+    private readonly LoggingBackend _backend;
     private readonly CaptureLog _log;
     private readonly LogDurability _durability;
     private readonly BackendRing _ring;
@@ -34,6 +38,7 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
 
     public LoggingRingQueue(LoggingBackend backend, IBlockBackend inner, BackendRing ring, IRequestSink sink)
     {
+        _backend = backend;
         _log = backend.Log;
         _durability = backend.FlushWaitsFor;
         _ring = ring;
@@ -50,10 +55,28 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
 
     public void Start(ushort tag, in BlockRequest request, byte* buffer)
     {
+        bool ordered = request.Op != BlockOp.Read && _backend.EnterOrder();
+        try
+        {
+            StartOrdered(tag, request, buffer, ordered);
+        }
+        finally
+        {
+            _backend.ExitOrder(ordered);
+        }
+    }
+
+    private void StartOrdered(ushort tag, in BlockRequest request, byte* buffer, bool ordered)
+    {
         _requests[tag] = request;
         _buffers[tag] = (nint)buffer;
         if (request.Op == BlockOp.Flush)
         {
+            if (ordered && _backend.PoweredOff)
+            {
+                _sink.Completed(tag, -Interop.Libc.EIO); // after the cut a FLUSH never enters the log
+                return;
+            }
             long end = _log.AppendFlush();
             if (end < 0)
             {
@@ -75,6 +98,8 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
     public void Completed(ushort tag, int result)
     {
         BlockRequest request = _requests[tag];
+        if (result < 0 && request.Op == BlockOp.Flush)
+            result = _backend.FlushFailed(_flushEnds[tag], result);
         if (result < 0 || request.Op == BlockOp.Read)
         {
             _sink.Completed(tag, result);
@@ -88,6 +113,8 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
             BlockOp.WriteZeroes => _log.AppendZeroes(request.Offset, request.Length),
             _ => _flushEnds[tag],
         };
+        if (end >= 0 && _backend.CanPowerFail)
+            _backend.Completed(request.Op); // under the cache's lock: Start holds it and the cache completes inside it
         if (end < 0)
             _sink.Completed(tag, (int)end);
         else if (request.Op == BlockOp.Flush || request.Fua)

@@ -9,12 +9,19 @@ namespace FastLog.Capture;
 /// domain socket /run/fastlog/DEVICE.sock, mode 0600, that also checks the peer's uid (SO_PEERCRED) against the
 /// server's, so only the device's owner can use it. One request per connection: the name and a newline; the
 /// reply is "ok\n" or "error: TEXT\n".
+/// <para>Control requests (power-fail injection) extend the protocol compatibly: a request that starts with a NUL byte,
+/// which no mark name may contain, is a command and its arguments, "\0powerfail[ KEEP]\n", "\0poweron\n" or
+/// "\0status\n"; the reply is "ok[ TEXT]\n" or "error: TEXT\n". A server without a control handler answers commands
+/// with an error, and a client that sends only names never sees the difference.</para>
 /// </summary>
 public sealed class MarkServer : IDisposable
 {
     public const string DefaultRoot = "/run/fastlog";
     private const int MaxRequest = 4096;
+    /// <summary>Starts a control request (and cannot start a mark name).</summary>
+    public const char ControlPrefix = '\0';
     private readonly Func<string, int> _mark;
+    private readonly Func<string, string>? _control;
     private readonly Socket _listener;
     private readonly Thread _thread;
     private int _disposed;
@@ -22,9 +29,11 @@ public sealed class MarkServer : IDisposable
     /// <param name="devicePath">The block device the marks are for (/dev/loop3, /dev/ublkb0).</param>
     /// <param name="mark">Inserts a mark: 0 or a negative errno (<see cref="LoggingBackend.Mark"/>).</param>
     /// <param name="root">Where the socket lives.</param>
-    public MarkServer(string devicePath, Func<string, int> mark, string root = DefaultRoot)
+    /// <param name="control">Answers a control request (the command line without its NUL): "ok[ TEXT]" or "error: TEXT".</param>
+    public MarkServer(string devicePath, Func<string, int> mark, string root = DefaultRoot, Func<string, string>? control = null)
     {
         _mark = mark;
+        _control = control;
         Directory.CreateDirectory(root);
         SocketPath = PathFor(devicePath, root);
         if (File.Exists(SocketPath))
@@ -61,6 +70,25 @@ public sealed class MarkServer : IDisposable
     {
         if (name.Length == 0 || name.Contains('\n') || name.Contains('\0'))
             return "a mark name is one line of text";
+        string reply = Exchange(devicePath, name, root, timeoutMs);
+        return reply == "ok" ? null : reply.StartsWith("error: ", StringComparison.Ordinal) ? reply[7..] : reply;
+    }
+
+    /// <summary>Client side: sends one control request; returns whether it succeeded and the reply's text (after "ok "
+    /// or "error: ").</summary>
+    public static (bool Ok, string Text) Control(string devicePath, string command, string root = DefaultRoot, int timeoutMs = 120_000)
+    {
+        if (command.Contains('\n') || command.Contains('\0'))
+            return (false, "a command is one line of text");
+        string reply = Exchange(devicePath, ControlPrefix + command, root, timeoutMs);
+        if (reply == "ok" || reply.StartsWith("ok ", StringComparison.Ordinal))
+            return (true, reply.Length > 2 ? reply[3..] : "");
+        return (false, reply.StartsWith("error: ", StringComparison.Ordinal) ? reply[7..] : reply);
+    }
+
+    /// <summary>One request and its reply line; a connection failure comes back as "error: TEXT".</summary>
+    private static string Exchange(string devicePath, string request, string root, int timeoutMs)
+    {
         string path = PathFor(devicePath, root);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.SendTimeout = timeoutMs;
@@ -68,16 +96,17 @@ public sealed class MarkServer : IDisposable
         try
         {
             socket.Connect(new UnixDomainSocketEndPoint(path));
-            socket.Send(Encoding.UTF8.GetBytes(name + "\n"));
+            socket.Send(Encoding.UTF8.GetBytes(request + "\n"));
             socket.Shutdown(SocketShutdown.Send);
             string reply = ReadAll(socket).TrimEnd('\n');
-            return reply == "ok" ? null : reply.StartsWith("error: ", StringComparison.Ordinal) ? reply[7..] : $"unexpected reply '{reply}'";
+            return reply == "ok" || reply.StartsWith("ok ", StringComparison.Ordinal) || reply.StartsWith("error: ", StringComparison.Ordinal)
+                ? reply : $"error: unexpected reply '{reply}'";
         }
         catch (SocketException e)
         {
             return e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused
-                ? $"no capture is running for {devicePath} ({path}: {e.Message})"
-                : $"{path}: {e.Message}";
+                ? $"error: no capture is running for {devicePath} ({path}: {e.Message})"
+                : $"error: {path}: {e.Message}";
         }
     }
 
@@ -143,7 +172,12 @@ public sealed class MarkServer : IDisposable
         int newline = text.IndexOf('\n');
         if (newline < 0)
             return "error: a request is a mark name and a newline";
-        int rc = _mark(text[..newline]);
+        string request = text[..newline];
+        if (request.StartsWith(ControlPrefix))
+            return _control?.Invoke(request[1..]) ?? "error: this capture takes no commands";
+        if (request.Contains(ControlPrefix))
+            return "error: a mark name cannot contain a NUL byte";
+        int rc = _mark(request);
         return rc == 0 ? "ok" : $"error: {Libc.ErrorText(-rc)}";
     }
 

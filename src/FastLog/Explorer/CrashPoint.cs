@@ -76,7 +76,7 @@ public sealed class CrashPoint
                 ref readonly LogIndexEntry e = ref index[next];
                 if (e.IsMark)
                     lastMark = index.MarkNameAt(next);
-                if ((e.Flags & LogEntryFlags.Flush) != 0)
+                if ((index.CompletedFlags(next) & LogEntryFlags.Flush) != 0) // a FLUSH that failed is no durability point
                 {
                     lastFlush = next;
                     lastDurableContent = lastContent;
@@ -95,7 +95,7 @@ public sealed class CrashPoint
             foreach ((LoggedWrite w, bool isFua) in window)
                 (isFua ? fua : volatileWrites).Add(w);
             // The crash point's own entry was logged, so it completed, unless it is a FLUSH (then not even its data).
-            if ((crash.Flags & LogEntryFlags.Flush) == 0 && AsWrite(crash, point, sectorSize) is { } last)
+            if ((index.CompletedFlags(point) & LogEntryFlags.Flush) == 0 && AsWrite(crash, point, sectorSize) is { } last)
                 ((crash.Flags & LogEntryFlags.Fua) != 0 ? fua : volatileWrites).Add(last);
             yield return new CrashPoint(point, lastFlush, lastDurableContent, volatileWrites.ToArray(), fua.ToArray(), markHere ?? lastMark);
         }

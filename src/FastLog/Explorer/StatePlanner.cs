@@ -274,7 +274,9 @@ public static class StatePlanner
 
     /// <summary>Marks the tools write for themselves (the end of a cleanly closed log, the device size), not the test.</summary>
     private static bool IsBookkeeping(string mark) =>
-        mark == LogSuperBlock.EndMarkName || mark.StartsWith(Capture.CaptureLog.SizeMarkPrefix, StringComparison.Ordinal);
+        mark == LogSuperBlock.EndMarkName
+        || ((string[])[Capture.CaptureLog.SizeMarkPrefix, Capture.PowerFailMarks.WriteBackPrefix, Capture.PowerFailMarks.KeepPrefix,
+            Capture.PowerFailMarks.KeptPrefix, FailedFlushMark.Prefix]).Any(p => mark.StartsWith(p, StringComparison.Ordinal));
 
     /// <summary>Keeps the points after the first mark named <paramref name="mark"/> (e.g. the one a test puts after mkfs).</summary>
     public static int[] After(LogIndex index, int[] points, string mark)

@@ -9,6 +9,8 @@ namespace FastLog.LogFormat;
 /// <remarks>
 /// Damage does not make the index useless: entries up to the first malformed one are indexed and the
 /// problem is kept in <see cref="Damage"/>, so a replay fails only when it reaches the damage, as replay-log does.
+/// A FLUSH entry voided by a <see cref="FailedFlushMark"/> is not a durability point here: it is not in
+/// <see cref="Flushes"/>, does not close an epoch, and <see cref="CompletedFlags"/> shows it without FLUSH.
 /// </remarks>
 public sealed class LogIndex
 {
@@ -16,6 +18,7 @@ public sealed class LogIndex
     private readonly Dictionary<int, string> _markNames;
     private readonly Dictionary<string, int[]> _marksByName;
     private readonly int[] _flushes;
+    private readonly int[] _failedFlushes;
     private readonly int[] _fuas;
 
     internal LogIndex(LogIndexHeader header, LogIndexEntry[] entries, Dictionary<int, string> markNames)
@@ -25,7 +28,8 @@ public sealed class LogIndex
         _markNames = markNames;
         _marksByName = markNames.GroupBy(m => m.Value, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.Select(m => m.Key).Order().ToArray(), StringComparer.Ordinal);
-        _flushes = Positions(entries, LogEntryFlags.Flush);
+        _failedFlushes = FailedFlushEntries(entries, markNames);
+        _flushes = Positions(entries, LogEntryFlags.Flush).Where(e => Array.BinarySearch(_failedFlushes, e) < 0).ToArray();
         _fuas = Positions(entries, LogEntryFlags.Fua);
     }
 
@@ -50,8 +54,16 @@ public sealed class LogIndex
     public ReadOnlySpan<LogIndexEntry> Entries => _entries;
     public ref readonly LogIndexEntry this[int entry] => ref _entries[entry];
     public IReadOnlyDictionary<int, string> MarkNames => _markNames;
-    /// <summary>Entry numbers of FLUSH entries, ascending.</summary>
+    /// <summary>Entry numbers of completed FLUSH entries, ascending (failed ones are in <see cref="FailedFlushes"/>).</summary>
     public ReadOnlySpan<int> Flushes => _flushes;
+    /// <summary>Entry numbers of FLUSH entries voided by a <see cref="FailedFlushMark"/>, ascending.</summary>
+    public ReadOnlySpan<int> FailedFlushes => _failedFlushes;
+
+    /// <summary>The entry's flags, without FLUSH if that flush failed: what the entry means for durability.</summary>
+    public LogEntryFlags CompletedFlags(int entry) =>
+        _failedFlushes.Length > 0 && Array.BinarySearch(_failedFlushes, entry) >= 0
+            ? _entries[entry].Flags & ~LogEntryFlags.Flush
+            : _entries[entry].Flags;
     /// <summary>Entry numbers of FUA entries, ascending.</summary>
     public ReadOnlySpan<int> Fuas => _fuas;
     /// <summary>Number of flush epochs: one more than the FLUSH entries, or 0 for an empty log.</summary>
@@ -117,10 +129,49 @@ public sealed class LogIndex
         {
             damage = e;
         }
+        if (FailedFlushEntries(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries), marks) is { Length: > 0 } failed)
+            RenumberEpochs(entries, failed);
         var identity = LogFileIdentity.Of(reader.Path);
         var header = new LogIndexHeader(reader.Path, identity, reader.SectorSize, reader.DeclaredEntryCount,
             reader.Options.ScanPastEntryCount, reader.ScanStopReason, damage);
         return new LogIndex(header, entries.ToArray(), marks);
+    }
+
+    /// <summary>The FLUSH entries named by <see cref="FailedFlushMark"/>s that follow them, ascending.</summary>
+    private static int[] FailedFlushEntries(ReadOnlySpan<LogIndexEntry> entries, Dictionary<int, string> marks)
+    {
+        List<int>? failed = null;
+        foreach ((int markEntry, string name) in marks)
+        {
+            if (!FailedFlushMark.TryParse(name, out long offset))
+                continue;
+            int lo = 0, hi = Math.Min(markEntry, entries.Length) - 1;
+            while (lo <= hi)
+            {
+                int mid = (lo + hi) >>> 1;
+                if (entries[mid].HeaderOffset < offset) lo = mid + 1;
+                else hi = mid - 1;
+            }
+            if (lo < markEntry && lo < entries.Length && entries[lo].HeaderOffset == offset && (entries[lo].Flags & LogEntryFlags.Flush) != 0)
+                (failed ??= []).Add(lo);
+        }
+        if (failed is null)
+            return [];
+        failed.Sort();
+        return failed.ToArray();
+    }
+
+    /// <summary>Epochs again, with the failed FLUSH entries closing none.</summary>
+    private static void RenumberEpochs(List<LogIndexEntry> entries, int[] failedFlushes)
+    {
+        int epoch = 0;
+        for (int i = 0; i < entries.Count; i++)
+        {
+            LogIndexEntry e = entries[i];
+            entries[i] = new LogIndexEntry(e.HeaderOffset, e.Sector, e.NrSectors, e.Flags, epoch);
+            if ((e.Flags & LogEntryFlags.Flush) != 0 && Array.BinarySearch(failedFlushes, i) < 0)
+                epoch++;
+        }
     }
 
     private static int[] Positions(LogIndexEntry[] entries, LogEntryFlags flag)

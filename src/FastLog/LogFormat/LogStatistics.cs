@@ -12,7 +12,10 @@ public sealed class LogStatistics
     /// <summary>Entries carrying payload (neither discard nor mark, nr_sectors &gt; 0).</summary>
     public long Writes { get; private set; }
     public long Discards { get; private set; }
+    /// <summary>Completed FLUSH entries (a failed one, voided by a flush-failed mark, is in <see cref="FailedFlushes"/>).</summary>
     public long Flushes { get; private set; }
+    public long FailedFlushes => _failedFlushes;
+    private long _failedFlushes;
     public long Fuas { get; private set; }
     public long Marks { get; private set; }
     public long MetadataWrites { get; private set; }
@@ -39,6 +42,7 @@ public sealed class LogStatistics
             RecoveredEntries = index.RecoveredEntries, Damage = index.Damage,
         };
         stats.Collect(index);
+        stats._failedFlushes = index.FailedFlushes.Length;
         return stats;
     }
 
@@ -48,6 +52,7 @@ public sealed class LogStatistics
         ulong previousEnd = ulong.MaxValue;
         long epochWrites = 0;
         int epoch = 0;
+        int number = 0;
         foreach (ref readonly LogIndexEntry e in index.Entries)
         {
             if (e.Epoch != epoch)
@@ -57,7 +62,7 @@ public sealed class LogStatistics
                 epochWrites = 0;
             }
             Entries++;
-            LogEntryFlags f = e.Flags;
+            LogEntryFlags f = index.CompletedFlags(number++);
             if ((f & LogEntryFlags.Flush) != 0) Flushes++;
             if ((f & LogEntryFlags.Fua) != 0) Fuas++;
             if ((f & LogEntryFlags.Mark) != 0) Marks++;

@@ -157,7 +157,7 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
                 ref readonly LogIndexEntry entry = ref index[(int)i];
                 Apply(log, prefetcher, target, i, entry, index.SectorSize);
                 replayed++;
-                if (options.Check is { } check && check.IsDue(replayed, entry.Flags) && !RunFsck(target))
+                if (options.Check is { } check && check.IsDue(replayed, index.CompletedFlags((int)i)) && !RunFsck(target))
                 {
                     error.WriteLine($"Fsck errored out on entry {i}");
                     exitCode = 1;

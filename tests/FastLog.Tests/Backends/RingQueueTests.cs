@@ -154,6 +154,49 @@ public sealed unsafe class RingQueueTests : IDisposable
         Assert.Equal([-28, -28, -28], driver.Results[..3]); // and so does every later request
     }
 
+    [Fact]
+    public void Over_a_volatile_cache_the_logging_queue_cuts_at_its_trigger_and_logs_nothing_after_it()
+    {
+        Assert.True(PowerFailTrigger.TryParse("after-writes=3", out PowerFailTrigger trigger, out _));
+        var cache = new VolatileCacheBackend(FileBackend.Open(_backing, direct: true), 4 << 20, 512, PowerFailKeep.None);
+        var logging = new LoggingBackend(cache, CaptureLog.Create(_log, 512), trigger: trigger);
+        var driver = new RingDriver(logging);
+        for (ushort tag = 0; tag < 5; tag++)
+        {
+            new Span<byte>(driver.Buffer(tag), 4096).Fill((byte)(tag + 1));
+            driver.Start(tag, new BlockRequest(BlockOp.Write, tag * 4096L, 4096));
+            driver.RunUntilIdle();
+        }
+        driver.Start(5, new BlockRequest(BlockOp.Flush, 0, 0));
+        driver.RunUntilIdle();
+        Assert.Equal([0, 0, 0, -5, -5, -5], driver.Results[..6]);
+        Assert.True(logging.PoweredOff);
+        driver.Dispose();
+        logging.Dispose();
+        List<TestLog.Entry> entries = TestLog.ReadAll(_log).Entries;
+        Assert.Equal(3, entries.TakeWhile(e => e.MarkName != PowerFailMarks.PowerFail).Count(e => !e.Header.IsMark));
+        Assert.DoesNotContain(entries, e => e.Header.IsFlush);
+        Assert.Equal(new byte[DeviceBytes], File.ReadAllBytes(_backing)); // nothing was flushed: keep=none lost it all
+    }
+
+    [Fact]
+    public void The_logging_queue_voids_a_flush_whose_inner_flush_failed()
+    {
+        var inner = new FailedFlushTests.FlakyFlushBackend(DeviceBytes) { FailFlush = true };
+        var logging = new LoggingBackend(inner, CaptureLog.Create(_log, 512));
+        var driver = new RingDriver(logging);
+        driver.Start(0, new BlockRequest(BlockOp.Write, 0, 4096));
+        driver.RunUntilIdle();
+        driver.Start(1, new BlockRequest(BlockOp.Flush, 0, 0));
+        driver.RunUntilIdle();
+        Assert.Equal([0, -5], driver.Results[..2]);
+        driver.Dispose();
+        logging.Dispose();
+        FastLog.LogFormat.LogIndex index = FastLog.LogFormat.LogIndex.Build(_log);
+        Assert.Equal([2], index.FailedFlushes.ToArray()); // after the size mark and the write
+        Assert.True(index.Flushes.IsEmpty);
+    }
+
     /// <summary>A minimal queue thread: one ring, one buffer per tag, CQEs routed to the backend queue.</summary>
     private sealed class RingDriver : IRequestSink, IDisposable
     {
