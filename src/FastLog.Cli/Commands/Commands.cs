@@ -16,13 +16,14 @@ internal static class Commands
         ExploreCommand.Create(),
         MaterializeCommand.Create(),
         GenerateLogCommand.Create(),
+        TortureCommand.Create(),
         DemoCommand.Create(),
         StressCommand.Create(),
         VerifyCommand.Create(),
     ];
 
     /// <summary>Commands whose usage errors exit 2 instead of System.CommandLine's 1 (1 means something else to them).</summary>
-    private static readonly HashSet<string> UsageExitsTwo = ["stress", "verify", "explore", "materialize"];
+    private static readonly HashSet<string> UsageExitsTwo = ["stress", "verify", "explore", "materialize", "torture"];
 
     /// <summary>The exit status of <paramref name="parse"/>'s invocation, with usage errors mapped where a command says so.</summary>
     public static int ExitCode(ParseResult parse, int invoked) =>

@@ -8,27 +8,76 @@ internal static class DemoCommand
 {
     public static Command Create()
     {
-        var dir = new Option<string?>("--dir") { Description = "Where to put logs and images (default: a new temporary directory)" };
-        var keep = new Option<bool>("--keep") { Description = "Keep the logs and images afterwards, to explore them" };
+        var dir = new Option<string?>("--dir") { Description = "Where to put logs, images and the report (default: a new directory under /var/tmp)" };
+        var keep = new Option<bool>("--keep") { Description = "Keep the logs, images and report afterwards (the main tour keeps its report anyway)" };
+        var replayTour = new Option<bool>("--replay-tour") { Description = "Instead: the replay tour (a kernel-written log and a live capture, replayed to every mark and checked)" };
         var command = new Command("demo", """
-            Show FastLog's main job end to end, printing each command as you would type it:
-              1. a log written by the kernel's own dm-log-writes is inspected and replayed to every mark, and each
-                 replayed image is checked against what the kernel's guest saw there (files, device, fsck);
-              2. FastLog captures ext4 live (ublk if the kernel has it, else a FUSE file behind a loop device),
-                 with marks after each durable step, and the same replay-and-check runs on its own log.
-            Needs root (it mounts images) and the tools scripts/setup installs. Exit status 0 when every check held.
+            Show FastLog's main job end to end, printing what it runs:
+              1. fastlog torture: ext4 on a logged device with a volatile write cache, a random write + fsync
+                 workload, a power cut at a random moment, recovery, and every fsync promise and fsck checked;
+              2. fastlog explore: every disk state that cut could have left, checked with fsck and the workload's
+                 promises, with an HTML report whose path is printed.
+            --replay-tour shows replay instead: a log written by the kernel's dm-log-writes and a live FastLog
+            capture, each replayed to every mark and checked against what was written there.
+            Needs root, FUSE and loop devices, and the tools scripts/setup installs. Exit status 0 when every check held.
             """);
         command.Options.Add(dir);
         command.Options.Add(keep);
-        command.SetAction(parse => Run(parse.GetValue(dir), parse.GetValue(keep)));
+        command.Options.Add(replayTour);
+        command.SetAction(parse => parse.GetValue(replayTour) ? RunReplayTour(parse.GetValue(dir), parse.GetValue(keep)) : Run(parse.GetValue(dir), parse.GetValue(keep)));
         return command;
+    }
+
+    /// <summary>What the demo needs, said once and plainly instead of failing half way.</summary>
+    private static string? Missing()
+    {
+        if (Environment.UserName != "root")
+            return "needs root: it attaches loop devices and mounts filesystems (try: sudo bin/fastlog demo)";
+        if (!File.Exists("/dev/fuse") && !File.Exists("/dev/ublk-control"))
+            return "needs FUSE (/dev/fuse; modprobe fuse) or ublk (/dev/ublk-control; modprobe ublk_drv) to serve a device";
+        if (!File.Exists("/dev/loop-control") && !File.Exists("/dev/ublk-control"))
+            return "needs loop devices (/dev/loop-control; modprobe loop)";
+        foreach (string tool in (string[])["mkfs.ext4", "e2fsck", "mount"])
+            if (!(Environment.GetEnvironmentVariable("PATH") ?? "/usr/sbin:/usr/bin").Split(':').Any(d => File.Exists(Path.Combine(d, tool))))
+                return $"needs {tool} (e2fsprogs, util-linux; scripts/setup installs them)";
+        return null;
     }
 
     private static int Run(string? dir, bool keep)
     {
-        if (Environment.UserName != "root")
+        if (Missing() is { } missing)
         {
-            Console.Error.WriteLine("fastlog demo: needs root: it attaches loop devices and mounts images (try: sudo bin/fastlog demo)");
+            Console.Error.WriteLine($"fastlog demo: {missing}");
+            return 1;
+        }
+        dir ??= Path.Combine("/var/tmp", $"fastlog-demo.{Environment.ProcessId}.{Path.GetRandomFileName()}");
+        Directory.CreateDirectory(dir);
+        try
+        {
+            bool ok = PowerFailTour.Run(Environment.ProcessPath!, dir);
+            Console.WriteLine();
+            Console.WriteLine(ok ? "Every check held." : "SOME CHECKS FAILED (see above).");
+            return ok ? 0 : 1;
+        }
+        catch (Exception e) when (e is DemoException or Torture.TortureException)
+        {
+            Console.Error.WriteLine($"fastlog demo: {e.Message}");
+            return 1;
+        }
+        finally
+        {
+            // The report stays (its path was printed); the device images and logs go unless --keep.
+            if (!keep)
+                foreach (string sub in Directory.EnumerateDirectories(dir).Where(d => Path.GetFileName(d) != "explore-report"))
+                    Directory.Delete(sub, recursive: true);
+        }
+    }
+
+    private static int RunReplayTour(string? dir, bool keep)
+    {
+        if (Missing() is { } missing)
+        {
+            Console.Error.WriteLine($"fastlog demo: {missing}");
             return 1;
         }
         string fastlog = Environment.ProcessPath!;
