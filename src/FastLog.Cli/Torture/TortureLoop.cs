@@ -61,7 +61,7 @@ internal sealed class TortureLoop(TortureOptions options, TextWriter output)
         string log = Path.Combine(dir, "log"), journal = Path.Combine(dir, "journal"), mnt = Path.Combine(dir, "mnt");
         System.IO.Directory.CreateDirectory(mnt);
         string backing = options.Backing ?? Path.Combine(options.Directory, "backing.img");
-        if (options.Backing is null || File.Exists(options.Backing))
+        if (options.Backing is null || Tools.Run("test", "-b", backing).Status != 0)
             using (var f = new FileStream(backing, FileMode.Create, FileAccess.Write))
                 f.SetLength(options.Size); // a fresh zeroed device: each cycle's log then replays from zeros
         int seed = random.Next();
@@ -111,7 +111,7 @@ internal sealed class TortureLoop(TortureOptions options, TextWriter output)
         if (failure is null)
             File.Delete(Path.Combine(dir, "crash.img"));
         string verdict = failure is null ? "recovered, verify ok, fsck ok" : "FAILED";
-        return new CycleResult(number, dir, failure is null, $"cycle {number}: {details}; {verdict} ({clock.Elapsed.TotalSeconds:0.0} s)", failure);
+        return new CycleResult(number, dir, failure is null, $"cycle {number} on {device}: {details}; {verdict} ({clock.Elapsed.TotalSeconds:0.0} s)", failure);
     }
 
     /// <summary>Mount (the filesystem recovers), verify the stress promises, umount, fsck. Null when all held.</summary>
