@@ -54,7 +54,11 @@ internal static class ExploreMerge
         var failures = results.Where(r => r.Outcome == StateOutcome.Failed).ToList();
         var summary = new ExploreSummary(planned, results.Count, results.Count(r => r.MergedInto is null), results.Count(r => r.MergedInto is not null),
             failures.Count, 0, 0, false, crashPoints, TimeSpan.FromTicks(elapsedTicks), failures,
-            results.GroupBy(r => r.CrashEntry).Select(g => new CrashPointTally(g.Key, g.Count(), g.Count(r => r.Outcome == StateOutcome.Failed))).ToList());
+            results.GroupBy(r => r.CrashEntry).Select(g => new CrashPointTally(g.Key, g.Count(), g.Count(r => r.Outcome == StateOutcome.Failed))).ToList())
+        {
+            Strategies = results.GroupBy(r => r.Strategy).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => new StrategyTally(g.Key, g.Count(), g.Count(r => r.Outcome == StateOutcome.Failed))).ToList(),
+        };
         LogIndex index;
         try
         {

@@ -74,6 +74,16 @@ internal static class ExploreReportWriter
         w.WriteStartArray("failures");
         foreach (StateResult f in s.Failures) f.WriteJson(w);
         w.WriteEndArray();
+        w.WriteStartArray("strategies");
+        foreach (StrategyTally t in s.Strategies)
+        {
+            w.WriteStartObject();
+            w.WriteString("strategy", t.Strategy);
+            w.WriteNumber("states", t.States);
+            w.WriteNumber("failed", t.Failed);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
         w.WriteStartArray("points");
         foreach (CrashPointTally p in s.Points)
         {
@@ -97,6 +107,13 @@ internal static class ExploreReportWriter
                     (s.Resumed > 0 ? $", {s.Resumed} from the run resumed" : "") +
                     $"; {s.Elapsed.TotalSeconds:0.0} s, {Rate(s):0.0} states/s");
         o.WriteLine(s.Failed == 0 ? "  no state failed" : $"  {s.Failed} FAILED");
+        if (s.Strategies.Count > 0)
+        {
+            o.WriteLine();
+            o.WriteLine($"  {"strategy",-10} {"states",8} {"failed",8}");
+            foreach (StrategyTally t in s.Strategies)
+                o.WriteLine($"  {t.Strategy,-10} {t.States,8} {t.Failed,8}");
+        }
         foreach (StateResult f in s.Failures.Where(f => f.MergedInto is null).Take(FailuresShown))
             WriteFailure(o, run, f);
         int shown = s.Failures.Count(f => f.MergedInto is null);

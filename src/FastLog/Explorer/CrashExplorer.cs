@@ -15,9 +15,15 @@ public readonly record struct ExploreProgress(long Planned, long Done, long Chec
 /// <summary>Per crash point: states decided here and how many failed.</summary>
 public sealed record CrashPointTally(int Entry, int States, int Failed);
 
+/// <summary>Per strategy: states decided and how many failed.</summary>
+public sealed record StrategyTally(string Strategy, int States, int Failed);
+
 public sealed record ExploreSummary(
     long Planned, long Done, long Checked, long Merged, long Failed, long SkippedOtherShards, long Resumed, bool Interrupted,
-    int CrashPoints, TimeSpan Elapsed, IReadOnlyList<StateResult> Failures, IReadOnlyList<CrashPointTally> Points);
+    int CrashPoints, TimeSpan Elapsed, IReadOnlyList<StateResult> Failures, IReadOnlyList<CrashPointTally> Points)
+{
+    public IReadOnlyList<StrategyTally> Strategies { get; init; } = [];
+}
 
 /// <summary>
 /// Walks the log once, from crash point to crash point, and checks every planned state on devices of its own.
@@ -138,6 +144,7 @@ public sealed class CrashExplorer : IDisposable
         var tally = new Tally(planned);
         var failures = new List<StateResult>();
         var perPoint = new SortedDictionary<int, (int States, int Failed)>();
+        var perStrategy = new SortedDictionary<string, (int States, int Failed)>(StringComparer.Ordinal);
         _options.Checker.EnsureAvailable();
 
         void Record(StateResult r, bool fresh)
@@ -154,6 +161,8 @@ public sealed class CrashExplorer : IDisposable
                 }
                 perPoint.TryGetValue(r.CrashEntry, out var t);
                 perPoint[r.CrashEntry] = (t.States + 1, t.Failed + (r.Outcome == StateOutcome.Failed ? 1 : 0));
+                perStrategy.TryGetValue(r.Strategy, out t);
+                perStrategy[r.Strategy] = (t.States + 1, t.Failed + (r.Outcome == StateOutcome.Failed ? 1 : 0));
             }
         }
 
@@ -241,7 +250,10 @@ public sealed class CrashExplorer : IDisposable
             progress?.Invoke(tally.Snapshot(clock.Elapsed, -1));
             return new ExploreSummary(tally.Planned, tally.Done, tally.Checked, tally.Merged, tally.Failed, tally.Skipped, tally.Resumed,
                 interrupted, points.Count, clock.Elapsed, failures,
-                perPoint.Select(p => new CrashPointTally(p.Key, p.Value.States, p.Value.Failed)).ToList());
+                perPoint.Select(p => new CrashPointTally(p.Key, p.Value.States, p.Value.Failed)).ToList())
+            {
+                Strategies = perStrategy.Select(p => new StrategyTally(p.Key, p.Value.States, p.Value.Failed)).ToList(),
+            };
         }
         finally
         {

@@ -1,5 +1,6 @@
-using System.Buffers;
 using System.IO.Hashing;
+using CommunityToolkit.HighPerformance.Buffers;
+using Microsoft.Extensions.ObjectPool;
 using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.Explorer;
@@ -39,9 +40,38 @@ public sealed class Overlay
     public static Overlay Resolve(IReadOnlyList<OverlayExtent> writes, ulong garbageSeed = 0)
     {
         // Newest first: each write contributes only the parts no newer write covers. `covered` holds disjoint,
-        // sorted, merged intervals of what is already decided.
-        var covered = new List<(long Start, long End)>();
-        var result = new List<OverlayExtent>(writes.Count);
+        // sorted, merged intervals of what is already decided. Both lists are pooled: an explorer resolves an
+        // overlay for every state it plans, hundreds a second, and only the final array is kept.
+        List<(long Start, long End)> covered = CoveredPool.Get();
+        List<OverlayExtent> result = ResultPool.Get();
+        try
+        {
+            return Resolve(writes, garbageSeed, covered, result);
+        }
+        finally
+        {
+            CoveredPool.Return(covered);
+            ResultPool.Return(result);
+        }
+    }
+
+    private static readonly ObjectPool<List<(long Start, long End)>> CoveredPool = new DefaultObjectPool<List<(long Start, long End)>>(new ListPolicy<(long, long)>());
+    private static readonly ObjectPool<List<OverlayExtent>> ResultPool = new DefaultObjectPool<List<OverlayExtent>>(new ListPolicy<OverlayExtent>());
+
+    /// <summary>Lists come back empty; one that grew past a large epoch's size is dropped rather than kept forever.</summary>
+    private sealed class ListPolicy<T> : PooledObjectPolicy<List<T>>
+    {
+        public override List<T> Create() => new(64);
+
+        public override bool Return(List<T> list)
+        {
+            list.Clear();
+            return list.Capacity <= 1 << 16;
+        }
+    }
+
+    private static Overlay Resolve(IReadOnlyList<OverlayExtent> writes, ulong garbageSeed, List<(long Start, long End)> covered, List<OverlayExtent> result)
+    {
         for (int w = writes.Count - 1; w >= 0; w--)
         {
             OverlayExtent write = writes[w];
@@ -139,27 +169,21 @@ public sealed class Overlay
     public UInt128 ContentHash(SafeFileHandle log)
     {
         var hash = new XxHash128();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(1 << 16);
-        try
+        using SpanOwner<byte> pooled = SpanOwner<byte>.Allocate(1 << 16);
+        Span<byte> buffer = pooled.Span;
+        Span<byte> header = stackalloc byte[16];
+        foreach (OverlayExtent e in _extents)
         {
-            Span<byte> header = stackalloc byte[16];
-            foreach (OverlayExtent e in _extents)
+            BitConverter.TryWriteBytes(header, e.Offset);
+            BitConverter.TryWriteBytes(header[8..], e.Length);
+            hash.Append(header);
+            for (long done = 0; done < e.Length;)
             {
-                BitConverter.TryWriteBytes(header, e.Offset);
-                BitConverter.TryWriteBytes(header[8..], e.Length);
-                hash.Append(header);
-                for (long done = 0; done < e.Length;)
-                {
-                    int n = (int)Math.Min(buffer.Length, e.Length - done);
-                    ReadExtent(log, e, e.Offset + done, buffer.AsSpan(0, n));
-                    hash.Append(buffer.AsSpan(0, n));
-                    done += n;
-                }
+                int n = (int)Math.Min(buffer.Length, e.Length - done);
+                ReadExtent(log, e, e.Offset + done, buffer[..n]);
+                hash.Append(buffer[..n]);
+                done += n;
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
         }
         return hash.GetCurrentHashAsUInt128();
     }

@@ -39,14 +39,15 @@ public static class StateMaterializer
             if (!index[i].IsMark)
                 target.Apply(log, index[i], index.SectorSize);
         Overlay overlay = StateOverlay.Build(point, state, atomicUnit);
-        byte[] buffer = new byte[1 << 20];
+        using var pooled = CommunityToolkit.HighPerformance.Buffers.SpanOwner<byte>.Allocate(1 << 20);
+        Span<byte> buffer = pooled.Span;
         foreach (OverlayExtent e in overlay.Extents)
         {
             for (long done = 0; done < e.Length;)
             {
                 int n = (int)Math.Min(buffer.Length, e.Length - done);
-                overlay.ReadExtent(log, e, e.Offset + done, buffer.AsSpan(0, n));
-                target.Write(e.Offset + done, buffer.AsSpan(0, n));
+                overlay.ReadExtent(log, e, e.Offset + done, buffer[..n]);
+                target.Write(e.Offset + done, buffer[..n]);
                 done += n;
             }
         }
