@@ -2,10 +2,8 @@ using System.CommandLine;
 using System.Runtime.InteropServices;
 using FastLog.Backends;
 using FastLog.Capture;
+using FastLog.Devices;
 using FastLog.Frontends;
-using FastLog.Frontends.Fuse;
-using FastLog.Frontends.Ublk;
-using FastLog.Interop;
 
 namespace FastLog.Cli.Commands;
 
@@ -15,9 +13,6 @@ namespace FastLog.Cli.Commands;
 /// </summary>
 internal static class CaptureCommand
 {
-    private const string UblkControl = "/dev/ublk-control";
-    private const string UblkHelp = "modprobe ublk_drv; kernel >= 6.0 built with CONFIG_BLK_DEV_UBLK";
-
     public static Command Create()
     {
         var backing = new Option<string>("--backing") { Description = "Backing store: a regular file (its size is the device's) or a block device", Required = true };
@@ -111,8 +106,6 @@ internal static class CaptureCommand
         return command;
     }
 
-    private sealed record PowerFailOptions(PowerFailTrigger Trigger, PowerFailKeep Keep, long CacheBytes);
-
     private static bool TryPowerFailOptions(string? triggerText, string? keepText, string? cacheText, out PowerFailOptions? options)
     {
         options = null;
@@ -164,122 +157,67 @@ internal static class CaptureCommand
     private static int Run(string backingPath, string? logPath, string frontendName, bool noLog, bool buffered,
         LogDurability flushWaitsFor, FrontendOptions options, PowerFailOptions? powerFail)
     {
-        if (powerFail is not null && noLog)
-            return Fail("--power-fail needs a log (the log is what reproduces the crash)");
         if (!noLog && string.IsNullOrEmpty(logPath))
-            return Fail("--log is required (or --no-log to serve without logging)");
+            return Fail(powerFail is null ? "--log is required (or --no-log to serve without logging)" : "--power-fail needs a log (the log is what reproduces the crash)");
         if (noLog && !string.IsNullOrEmpty(logPath))
             return Fail("--log and --no-log exclude each other");
-        if (options.Queues < 1 || options.QueueDepth < 1)
-            return Fail("--queues and --depth must be at least 1");
-        if (!noLog && Path.GetFullPath(logPath!) == Path.GetFullPath(backingPath))
-            return Fail("the log cannot be the backing store");
-
-        bool ublkPresent = File.Exists(UblkControl);
-        if (frontendName == "ublk" && !ublkPresent)
-            return Fail($"{UblkControl} is missing: no ublk on this kernel ({UblkHelp}); --frontend fuse works without it");
-        bool autoMode = frontendName == "auto";
-        if (autoMode)
+        var deviceOptions = new DeviceOptions
         {
-            frontendName = ublkPresent ? "ublk" : "fuse";
-            if (!ublkPresent)
-                Console.Error.WriteLine($"fastlog: {UblkControl} not found, using the FUSE frontend (for ublk: {UblkHelp})");
-        }
-
-        IBlockBackend backend;
-        LoggingBackend? logging = null;
+            Backing = backingPath,
+            Log = noLog ? null : logPath,
+            Frontend = Enum.Parse<FrontendKind>(frontendName, ignoreCase: true),
+            FrontendOptions = options,
+            Durability = flushWaitsFor,
+            BufferedBacking = buffered,
+            PowerFail = powerFail,
+        };
+        LoggedDevice device;
         try
         {
-            IBlockBackend file = OpenBacking(backingPath, direct: !buffered, options.LogicalBlockSize);
-            try
-            {
-                if (powerFail is not null)
-                {
-                    if (powerFail.CacheBytes % options.LogicalBlockSize != 0)
-                        throw new ArgumentException($"--cache-size must be a multiple of the logical block size {options.LogicalBlockSize}");
-                    file = new VolatileCacheBackend(file, powerFail.CacheBytes, options.LogicalBlockSize, powerFail.Keep);
-                }
-                backend = noLog ? file : logging = new LoggingBackend(file, CaptureLog.Create(logPath!, options.LogicalBlockSize), flushWaitsFor,
-                    powerFail?.Trigger is { Kind: not PowerFailTriggerKind.Manual and not PowerFailTriggerKind.AfterSeconds } trigger ? trigger : null);
-            }
-            catch
-            {
-                file.Dispose();
-                throw;
-            }
+            device = LoggedDevice.Open(deviceOptions, message => Console.Error.WriteLine(message));
         }
-        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or ArgumentException or UnauthorizedAccessException or InvalidOperationException)
         {
             return Fail(e.Message);
         }
-
-        using (backend)
+        LoggingBackend? logging = device.Logging;
+        string path = device.Path!;
+        using (device)
         {
-            bool autoSelected = frontendName == "ublk" && autoMode;
-            IBlockFrontend device = frontendName == "fuse"
-                ? new FuseFrontend(backend, options, message => Console.Error.WriteLine(message))
-                : new UblkFrontend(backend, options);
-            string path;
+            using var stop = new ManualResetEventSlim();
+            using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
+            using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
+            MarkServer? marks = null;
             try
             {
-                try
-                {
-                    path = device.Start();
-                }
-                catch (UblkUnavailableException e) when (autoSelected)
-                {
-                    // auto: /dev/ublk-control exists but ublk cannot be used (permissions, a kernel without it): FUSE.
-                    device.Dispose();
-                    Console.Error.WriteLine($"fastlog: ublk unavailable ({e.Message}); using the FUSE frontend");
-                    frontendName = "fuse";
-                    device = new FuseFrontend(backend, options, message => Console.Error.WriteLine(message));
-                    path = device.Start();
-                }
+                marks = new MarkServer(path, device.Mark,
+                    control: logging is null ? null : request => PowerControl.Handle(logging, request));
             }
-            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException or ArgumentException)
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
             {
-                device.Dispose();
-                return Fail(e.Message);
+                Console.Error.WriteLine($"fastlog: marks unavailable: {e.Message}");
             }
-            using (device)
-            {
-                using var stop = new ManualResetEventSlim();
-                using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Set(); });
-                using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Set(); });
-                MarkServer? marks = null;
-                try
-                {
-                    marks = new MarkServer(path, name => logging?.Mark(name) ?? -95 /* EOPNOTSUPP: --no-log */,
-                        control: logging is null ? null : request => PowerControl.Handle(logging, request));
-                }
-                catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
-                {
-                    Console.Error.WriteLine($"fastlog: marks unavailable: {e.Message}");
-                }
-                if (powerFail is not null)
-                    logging!.PowerFailed += cut => Console.Error.WriteLine(
-                        $"fastlog: power failed on {path}: {PowerControl.Describe(cut, options.LogicalBlockSize)}; every request fails " +
-                        $"with EIO until 'fastlog poweron {path}'");
-                using Timer? timer = powerFail?.Trigger is { Kind: PowerFailTriggerKind.AfterSeconds } timed
-                    ? new Timer(_ => logging!.PowerFail(), null, TimeSpan.FromSeconds(timed.Seconds), Timeout.InfiniteTimeSpan)
-                    : null;
-                Console.Out.WriteLine(path);
-                Console.Out.Flush();
-                Console.Error.WriteLine($"fastlog: serving {backingPath} as {path} ({frontendName}" +
-                                        (device is FuseFrontend { UsesDirectIo: false } ? ", loop without direct I/O" : "") +
-                                        (device is UblkFrontend { LegacyCommands: true } ? ", legacy ublk command numbers of kernels 6.0-6.3" : "") +
-                                        (noLog ? ", not logging" : $", logging to {logPath}") +
-                                        (powerFail is null ? "" : $", power fails at {powerFail.Trigger.Text} keeping {powerFail.Keep}, cache {powerFail.CacheBytes >> 20} MiB") +
-                                        "); SIGINT or SIGTERM stops");
-                WaitHandle.WaitAny([stop.WaitHandle, ((IAsyncResult)device.Completion).AsyncWaitHandle]);
-                if (!stop.IsSet)
-                    Console.Error.WriteLine($"fastlog: {path} was torn down by the kernel");
-                marks?.Dispose();
-                device.Stop();
-                Console.Error.WriteLine($"fastlog: {path} removed");
-            }
+            if (powerFail is not null)
+                logging!.PowerFailed += cut => Console.Error.WriteLine(
+                    $"fastlog: power failed on {path}: {PowerControl.Describe(cut, options.LogicalBlockSize)}; every request fails " +
+                    $"with EIO until 'fastlog poweron {path}'");
+            using Timer? timer = powerFail?.Trigger is { Kind: PowerFailTriggerKind.AfterSeconds } timed
+                ? new Timer(_ => logging!.PowerFail(), null, TimeSpan.FromSeconds(timed.Seconds), Timeout.InfiniteTimeSpan)
+                : null;
+            Console.Out.WriteLine(path);
+            Console.Out.Flush();
+            Console.Error.WriteLine($"fastlog: serving {backingPath} as {path} ({device.FrontendName}{device.FrontendNotes}" +
+                                    (noLog ? ", not logging" : $", logging to {logPath}") +
+                                    (powerFail is null ? "" : $", power fails at {powerFail.Trigger.Text} keeping {powerFail.Keep}, cache {powerFail.CacheBytes >> 20} MiB") +
+                                    "); SIGINT or SIGTERM stops");
+            WaitHandle.WaitAny([stop.WaitHandle, ((IAsyncResult)device.Frontend!.Completion).AsyncWaitHandle]);
+            if (!stop.IsSet)
+                Console.Error.WriteLine($"fastlog: {path} was torn down by the kernel");
+            marks?.Dispose();
+            device.Frontend.Stop();
+            Console.Error.WriteLine($"fastlog: {path} removed");
         }
-        // Disposing the logging backend closed the log: end mark, final nr_entries, durable.
+        // Disposing the device closed the log: end mark, final nr_entries, durable.
         if (logging is not null)
         {
             if (logging.Log.Failure != 0)
@@ -287,35 +225,6 @@ internal static class CaptureCommand
             Console.Error.WriteLine($"fastlog: log {logPath} closed, {logging.Log.EntriesDurable} entries");
         }
         return 0;
-    }
-
-    /// <summary>
-    /// O_DIRECT unless --buffered-backing: ublk's per-tag buffers are 4 KiB aligned, and FUSE's WRITE payloads and
-    /// READ replies land 4096-aligned, so a flush then only commits, instead of writing back every page since the
-    /// last one while requests wait behind it. The page cache where O_DIRECT cannot work: a backing whose direct
-    /// I/O unit (a block device's logical block size, a file's as its file system reports it) exceeds the device's
-    /// (a smaller request would fail with EINVAL), or a file system that refuses O_DIRECT (tmpfs).
-    /// </summary>
-    private static FileBackend OpenBacking(string path, bool direct, int logicalBlockSize)
-    {
-        if (direct && DirectIoAlignment.Of(path) is { } alignment && alignment > logicalBlockSize)
-        {
-            Console.Error.WriteLine($"fastlog: {path} takes O_DIRECT requests in {alignment}-byte units, more than " +
-                                    $"--logical-block-size {logicalBlockSize}: using the page cache");
-            direct = false;
-        }
-        if (direct)
-        {
-            try
-            {
-                return FileBackend.Open(path, direct: true);
-            }
-            catch (IOException) when (File.Exists(path)) // a missing path is reported by the plain open below
-            {
-                Console.Error.WriteLine($"fastlog: {path}: O_DIRECT refused, using the page cache");
-            }
-        }
-        return FileBackend.Open(path);
     }
 
     private static int Fail(string message)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using FastLog.Interop;
 
 namespace FastLog.Backends;
@@ -11,13 +12,39 @@ public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
     private readonly int _fd;
     private int _disposed;
 
-    private FileBackend(int fd, string path, long size, bool isBlockDevice)
+    private FileBackend(int fd, string path, long size, bool isBlockDevice, bool direct)
     {
         _fd = fd;
         Path = path;
         Size = size;
         IsBlockDevice = isBlockDevice;
+        Direct = direct;
     }
+
+    /// <summary>Opened O_DIRECT: buffers the frontends hand over are aligned; others go through <see cref="Bounce"/>.</summary>
+    public bool Direct { get; }
+
+    private const int DirectMemoryAlignment = 4096;
+
+    [ThreadStatic] private static byte* t_bounce;
+    [ThreadStatic] private static int t_bounceSize;
+
+    /// <summary>
+    /// An aligned buffer of this thread's for an O_DIRECT request whose memory is not aligned (an embedded caller's
+    /// byte[]): O_DIRECT would refuse it with EINVAL. Grown as needed, kept for the thread's next request.
+    /// </summary>
+    private static byte* Bounce(int length)
+    {
+        if (t_bounceSize < length)
+        {
+            NativeMemory.AlignedFree(t_bounce);
+            t_bounce = (byte*)NativeMemory.AlignedAlloc((nuint)length, DirectMemoryAlignment);
+            t_bounceSize = length;
+        }
+        return t_bounce;
+    }
+
+    private bool NeedsBounce(byte* p) => Direct && ((nint)p & (DirectMemoryAlignment - 1)) != 0;
 
     public string Path { get; }
     internal int Fd => _fd;
@@ -38,7 +65,7 @@ public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
             (long size, bool isBlock) = SizeOf(fd, path);
             if (size <= 0 && !(allowEmpty && !isBlock))
                 throw new IOException($"{path}: backing store is empty; create it with a size first (e.g. truncate -s 1G {path})");
-            return new FileBackend(fd, path, size, isBlock);
+            return new FileBackend(fd, path, size, isBlock, direct);
         }
         catch
         {
@@ -61,45 +88,67 @@ public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
 
     public int Read(long offset, Span<byte> destination)
     {
-        fixed (byte* p = destination)
+        fixed (byte* caller = destination)
         {
-            long done = 0;
-            while (done < destination.Length)
+            if (NeedsBounce(caller))
             {
-                nint n = Libc.PRead(_fd, p + done, (nuint)(destination.Length - done), offset + done);
-                if (n < 0)
-                {
-                    int errno = Libc.Errno;
-                    if (errno == Libc.EINTR) continue;
-                    return -errno;
-                }
-                if (n == 0)
-                {
-                    destination[(int)done..].Clear(); // past the end of a file that shrank: zeros, as a hole reads
-                    break;
-                }
-                done += n;
+                byte* bounce = Bounce(destination.Length);
+                int rc = ReadInto(bounce, destination.Length, offset);
+                if (rc == 0)
+                    new ReadOnlySpan<byte>(bounce, destination.Length).CopyTo(destination);
+                return rc;
             }
+            return ReadInto(caller, destination.Length, offset);
+        }
+    }
+
+    private int ReadInto(byte* p, int count, long offset)
+    {
+        long done = 0;
+        while (done < count)
+        {
+            nint n = Libc.PRead(_fd, p + done, (nuint)(count - done), offset + done);
+            if (n < 0)
+            {
+                int errno = Libc.Errno;
+                if (errno == Libc.EINTR) continue;
+                return -errno;
+            }
+            if (n == 0)
+            {
+                new Span<byte>(p + done, (int)(count - done)).Clear(); // past the end of a file that shrank: zeros, as a hole reads
+                break;
+            }
+            done += n;
         }
         return 0;
     }
 
     public int Write(long offset, ReadOnlySpan<byte> source, bool fua)
     {
-        fixed (byte* p = source)
+        fixed (byte* caller = source)
         {
-            long done = 0;
-            while (done < source.Length)
+            if (!NeedsBounce(caller))
+                return WriteFrom(caller, source.Length, offset, fua);
+            byte* bounce = Bounce(source.Length);
+            source.CopyTo(new Span<byte>(bounce, source.Length));
+            return WriteFrom(bounce, source.Length, offset, fua);
+        }
+    }
+
+    private int WriteFrom(byte* p, int count, long offset, bool fua)
+    {
+        long done = 0;
+        while (done < count)
+        {
+            nint n = Libc.PWrite(_fd, p + done, (nuint)(count - done), offset + done);
+            if (n < 0)
             {
-                nint n = Libc.PWrite(_fd, p + done, (nuint)(source.Length - done), offset + done);
-                if (n < 0)
-                {
-                    int errno = Libc.Errno;
-                    if (errno == Libc.EINTR) continue;
-                    return -errno;
-                }
-                done += n;
+                int errno = Libc.Errno;
+                if (errno == Libc.EINTR) continue;
+                return -errno;
             }
+            done += n;
         }
         return fua ? Flush() : 0;
     }

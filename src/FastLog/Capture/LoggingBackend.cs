@@ -5,9 +5,9 @@ using FastLog.LogFormat;
 namespace FastLog.Capture;
 
 /// <summary>
-/// A backend that records every request it serves into a <see cref="CaptureLog"/>. It is also FastLog's
-/// embedded API: a program can <see cref="Open"/> a logged device and read, write, flush and mark it with no
-/// kernel frontend at all.
+/// A backend that records every request it serves into a <see cref="CaptureLog"/>. Programs build one through
+/// <see cref="Devices.LoggedDevice.Open"/>, which composes it over the backing (and a volatile cache) exactly as
+/// `fastlog capture` does, with or without a kernel frontend.
 /// </summary>
 /// <remarks>
 /// The central invariant, reproducing dm-log-writes' worst-case ordering with a total order across threads:
@@ -73,9 +73,12 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
     internal LogDurability FlushWaitsFor => _flushWaitsFor;
     public long Size => _inner.Size;
 
-    /// <summary>Opens <paramref name="backingPath"/> and logs to <paramref name="logPath"/> (created or truncated).</summary>
+    /// <summary>
+    /// Tests' shortcut: opens <paramref name="backingPath"/> buffered and logs to <paramref name="logPath"/> (created or
+    /// truncated), with log options a test may tune; programs use <see cref="Devices.LoggedDevice.Open"/>.
+    /// </summary>
     /// <param name="logicalBlockSize">The device's logical block size, which is also the log sector size.</param>
-    public static LoggingBackend Open(string backingPath, string logPath, int logicalBlockSize = 512, CaptureLogOptions? options = null)
+    internal static LoggingBackend Open(string backingPath, string logPath, int logicalBlockSize = 512, CaptureLogOptions? options = null)
     {
         options ??= new CaptureLogOptions();
         FileBackend backing = FileBackend.Open(backingPath);
