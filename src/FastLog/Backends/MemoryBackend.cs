@@ -20,14 +20,14 @@ public sealed unsafe class MemoryBackend : IBlockBackend
 
     public int Read(long offset, Span<byte> destination)
     {
-        if (!InRange(offset, destination.Length)) return -22;
+        if (!InRange(offset, destination.Length)) return -Interop.Libc.EINVAL;
         new ReadOnlySpan<byte>(_memory + offset, destination.Length).CopyTo(destination);
         return 0;
     }
 
     public int Write(long offset, ReadOnlySpan<byte> source, bool fua)
     {
-        if (!InRange(offset, source.Length)) return -22;
+        if (!InRange(offset, source.Length)) return -Interop.Libc.EINVAL;
         source.CopyTo(new Span<byte>(_memory + offset, source.Length));
         return 0;
     }
@@ -38,7 +38,7 @@ public sealed unsafe class MemoryBackend : IBlockBackend
 
     public int WriteZeroes(long offset, long length)
     {
-        if (!InRange(offset, length)) return -22;
+        if (!InRange(offset, length)) return -Interop.Libc.EINVAL;
         NativeMemory.Clear(_memory + offset, (nuint)length);
         return 0;
     }

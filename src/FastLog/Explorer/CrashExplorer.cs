@@ -138,6 +138,7 @@ public sealed class CrashExplorer : IDisposable
         var clock = Stopwatch.StartNew();
         IReadOnlyList<CrashPoint> points = CrashPoints();
         long planned = StatePlanner.Quotas(points.Select(p => StatePlanner.Capacity(p, _options.Plan)).ToArray(), _options.Plan.Budget).Sum();
+        _options.Checker.EnsureAvailable(); // before anything is written: a checker that cannot run is a usage error
         Dictionary<string, StateResult> previous = _options.Resume && _options.ReportDirectory is { } dir
             ? ResultsLog.Read(dir).GroupBy(r => r.Id).ToDictionary(g => g.Key, g => g.First()) : [];
         using ResultsLog? results = _options.ReportDirectory is { } reportDir ? new ResultsLog(reportDir, _options.Resume) : null;
@@ -145,7 +146,6 @@ public sealed class CrashExplorer : IDisposable
         var failures = new List<StateResult>();
         var perPoint = new SortedDictionary<int, (int States, int Failed)>();
         var perStrategy = new SortedDictionary<string, (int States, int Failed)>(StringComparer.Ordinal);
-        _options.Checker.EnsureAvailable();
 
         void Record(StateResult r, bool fresh)
         {
@@ -234,7 +234,10 @@ public sealed class CrashExplorer : IDisposable
                         serving = DurableDelta(flush) is { Count: > 0 } delta
                             ? StateOverlay.Build(point, state, _options.Plan.AtomicUnit, delta) : window;
                     }
-                    queue.Add(new WorkItem(point, state, serving, keyText, representative, flush));
+                    var item = new WorkItem(point, state, serving, keyText, representative, flush);
+                    while (!queue.TryAdd(item, 200)) // a job that died consumes nothing: do not wait for it forever
+                        if (!jobErrors.IsEmpty) { Finished(item); interrupted = true; break; }
+                    if (interrupted) break;
                     progress?.Invoke(tally.Snapshot(clock.Elapsed, point.Entry));
                 }
                 if (interrupted) break;

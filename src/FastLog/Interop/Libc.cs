@@ -9,7 +9,7 @@ internal static unsafe partial class Libc
         O_DIRECT = 0x4000, O_DSYNC = 0x1000, O_CLOEXEC = 0x80000, O_TRUNC = 0x200, O_DIRECTORY = 0x10000;
     public const int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
     public const int EINTR = 4, EIO = 5, EAGAIN = 11, EBUSY = 16, ENODEV = 19, EINVAL = 22, ENOSPC = 28,
-        EOPNOTSUPP = 95, ENOSYS = 38, ENOENT = 2, EPERM = 1, EACCES = 13;
+        EOPNOTSUPP = 95, ENOSYS = 38, ENOENT = 2, EPERM = 1, EACCES = 13, ENOTDIR = 20, EISDIR = 21;
     public const int S_IFMT = 0xF000, S_IFBLK = 0x6000, S_IFREG = 0x8000;
 
     // _IO(0x12, n) block ioctls (linux/fs.h)

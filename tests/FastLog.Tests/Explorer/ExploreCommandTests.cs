@@ -110,6 +110,14 @@ public class ExploreCommandTests
         (exit, output) = Shell.Run($"{Fastlog} explore --log {log} --check true --shard 3/3");
         Assert.Equal(2, exit);
         Assert.Contains("--shard 3/3", output);
+        // A checker that cannot run at all is one usage error, not a failed state per state.
+        (exit, output) = Shell.Run($"{Fastlog} explore --log {log} --check oracle={dir.File("none.journal")}");
+        Assert.Equal(2, exit);
+        Assert.Contains("none.journal", output);
+        Assert.DoesNotContain("FAILED", output);
+        (exit, output) = Shell.Run($"{Fastlog} explore --log {log} --check true --after-mark no-such-mark");
+        Assert.Equal(2, exit);
+        Assert.Contains("no-such-mark", output);
     }
 
     private static string JsonPart(string output) => output[output.IndexOf('{')..(output.LastIndexOf('}') + 1)];

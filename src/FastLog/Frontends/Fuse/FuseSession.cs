@@ -247,7 +247,7 @@ internal sealed unsafe class FuseSession : IDisposable
                 bool dir = header->Opcode == FuseOpcode.OpenDir;
                 if (header->NodeId != (dir ? FuseConst.RootId : FuseConst.FileId))
                 {
-                    Reply(fd, reply, unique, dir ? -20 /* ENOTDIR */ : -21 /* EISDIR */);
+                    Reply(fd, reply, unique, dir ? -Libc.ENOTDIR : -Libc.EISDIR);
                     return;
                 }
                 var open = (FuseOpenOut*)payload;
@@ -375,7 +375,7 @@ internal sealed unsafe class FuseSession : IDisposable
     private static int ReadDir(ulong nodeId, FuseIoIn* input, byte* output)
     {
         if (nodeId != FuseConst.RootId)
-            return -20; // ENOTDIR
+            return -Libc.ENOTDIR;
         int room = (int)Math.Min(input->Size, (uint)MaxWrite), used = 0;
         for (ulong index = input->Offset; index < 3; index++)
         {
