@@ -1,32 +1,33 @@
 using FastLog.Frontends;
-using FastLog.Frontends.Fuse;
+using FastLog.Devices;
 using FastLog.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.Explorer;
 
 /// <summary>
-/// One kernel block device that shows crash state after crash state (a <see cref="CrashStateBackend"/> behind
-/// FastLog's FUSE frontend: a FUSE file with a loop device on it), without re-creating the device per state.
+/// One kernel block device that shows crash state after crash state (a <see cref="CrashStateBackend"/> behind one of
+/// FastLog's frontends: ublk where the kernel has it, else a FUSE file with a loop device on it), without re-creating
+/// the device per state.
 /// </summary>
 /// <remarks>
 /// Why swapping is safe: a state is presented only between checks, when no one has the device open or mounted; the
-/// FUSE file is served with direct I/O (no page cache of its own), and <see cref="Present"/> first writes back and
-/// drops the loop device's page cache (BLKFLSBUF), so nothing the kernel read or wrote for the previous state is
-/// seen by the next one. Those last writes land in the previous state's throwaway layer, which is then emptied.
+/// frontends keep no cache of their own (ublk passes requests through, the FUSE file is served with direct I/O), and
+/// <see cref="Present"/> first writes back and drops the block device's page cache (BLKFLSBUF), so nothing the kernel
+/// read or wrote for the previous state is seen by the next one. Those last writes land in the previous state's
+/// throwaway layer, which is then emptied.
 /// </remarks>
 public sealed class StateDevice : IDisposable
 {
     private readonly CrashStateBackend _backend;
-    private readonly FuseFrontend _frontend;
+    private readonly IBlockFrontend _frontend;
 
     public StateDevice(string durableImagePath, SafeFileHandle log, string workDirectory, int blockSize)
     {
         _backend = new CrashStateBackend(durableImagePath, log, Path.Combine(workDirectory, "throwaway.img"), blockSize);
         try
         {
-            _frontend = new FuseFrontend(_backend, new FrontendOptions { LogicalBlockSize = blockSize });
-            DevicePath = _frontend.Start();
+            (_frontend, DevicePath, FrontendName) = FrontendSelection.Start(_backend, FrontendKind.Auto, new FrontendOptions { LogicalBlockSize = blockSize }, say: null);
         }
         catch
         {
@@ -35,8 +36,11 @@ public sealed class StateDevice : IDisposable
         }
     }
 
-    /// <summary>/dev/loopN.</summary>
+    /// <summary>/dev/ublkbN or /dev/loopN.</summary>
     public string DevicePath { get; }
+
+    /// <summary>"ublk" or "fuse".</summary>
+    public string FrontendName { get; }
 
     internal CrashStateBackend Backend => _backend;
 

@@ -21,9 +21,10 @@ public class ExploreCommandTests
     /// flush and a mark. Log order (prefix) always has the data before the commit; only a subset that persists the
     /// commit without the data shows the bug.
     /// </summary>
-    private static string CommitLog(Shell.TempDir dir, int sectorSize)
+    internal static string CommitLog(Shell.TempDir dir, int sectorSize) => CommitLog(dir.File($"commit-{sectorSize}.log"), sectorSize);
+
+    internal static string CommitLog(string log, int sectorSize)
     {
-        string log = dir.File($"commit-{sectorSize}.log");
         using (var device = new LoggingBackend(new MemoryBackend(1 << 20), CaptureLog.Create(log, sectorSize)))
         {
             byte[] data = Block(sectorSize, "DATA");
@@ -44,10 +45,10 @@ public class ExploreCommandTests
     }
 
     /// <summary>Passes unless the commit record is on the device without its data.</summary>
-    private static string CommitChecker(int sectorSize) =>
+    internal static string CommitChecker(int sectorSize) =>
         $"c=$(dd if=\"$FASTLOG_DEVICE\" bs={sectorSize} count=1 iflag=direct 2>/dev/null | head -c 6); " +
         $"d=$(dd if=\"$FASTLOG_DEVICE\" bs={sectorSize} count=1 skip={DataOffset / sectorSize} iflag=direct 2>/dev/null | head -c 4); " +
-        "[ \"$c\" != COMMIT ] || [ \"$d\" = DATA ] || { echo \"commit without data in $FASTLOG_STATE\"; exit 1; }";
+        "[ \"$c\" != COMMIT ] || [ \"$d\" = DATA ] || { echo \"commit without data in $FASTLOG_STATE on $FASTLOG_DEVICE\"; exit 1; }";
 
     [Theory]
     [InlineData(512)]
