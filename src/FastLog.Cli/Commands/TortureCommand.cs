@@ -83,7 +83,7 @@ internal static class TortureCommand
                                   (loop.LastCycle is { } last ? $"; the last cycles' logs are in {dir}" : ""));
             return status;
         }
-        catch (Exception e) when (e is TortureException or IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is TortureException or Demo.DemoException or IOException or UnauthorizedAccessException)
         {
             Console.Error.WriteLine($"fastlog torture: {e.Message}");
             return 2;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 
 namespace FastLog.Cli.Demo;
 
-/// <summary>Runs the commands the demo shows, printing each as a user would type it.</summary>
+/// <summary>Runs the commands the demo shows (printing each as a user would type it) and those torture runs quietly.</summary>
 internal static class Shell
 {
     /// <summary>Prints "$ command" and runs it with the console inherited; returns its exit status.</summary>
@@ -26,7 +26,7 @@ internal static class Shell
 
     private static (int Status, string Output) Start(string file, string[] args, bool capture)
     {
-        var info = new ProcessStartInfo(file, args) { RedirectStandardOutput = capture, RedirectStandardError = capture };
+        var info = new ProcessStartInfo(file, args) { RedirectStandardOutput = capture, RedirectStandardError = capture, RedirectStandardInput = capture };
         Process process;
         try
         {
@@ -38,7 +38,11 @@ internal static class Shell
         }
         using (process)
         {
-            string output = capture ? process.StandardOutput.ReadToEnd() + process.StandardError.ReadToEnd() : "";
+            if (capture)
+                process.StandardInput.Close();
+            // stderr is drained while stdout is read: a tool that fills the stderr pipe would otherwise never finish.
+            Task<string>? stderr = capture ? process.StandardError.ReadToEndAsync() : null;
+            string output = capture ? process.StandardOutput.ReadToEnd() + stderr!.Result : "";
             process.WaitForExit();
             return (process.ExitCode, output);
         }

@@ -1,3 +1,4 @@
+using FastLog.Cli.Demo;
 using System.Diagnostics;
 using System.Globalization;
 
@@ -61,7 +62,7 @@ internal sealed class TortureLoop(TortureOptions options, TextWriter output)
         string log = Path.Combine(dir, "log"), journal = Path.Combine(dir, "journal"), mnt = Path.Combine(dir, "mnt");
         System.IO.Directory.CreateDirectory(mnt);
         string backing = options.Backing ?? Path.Combine(options.Directory, "backing.img");
-        if (options.Backing is null || Tools.Run("test", "-b", backing).Status != 0)
+        if (options.Backing is null || Shell.Capture("test", "-b", backing).Status != 0)
             using (var f = new FileStream(backing, FileMode.Create, FileAccess.Write))
                 f.SetLength(options.Size); // a fresh zeroed device: each cycle's log then replays from zeros
         int seed = random.Next();
@@ -74,9 +75,9 @@ internal sealed class TortureLoop(TortureOptions options, TextWriter output)
         bool mounted = false;
         try
         {
-            Tools.Must(Tools.Mkfs(options.Filesystem), Tools.MkfsArguments(options.Filesystem, device));
-            Tools.Must(options.Fastlog, "mark", device, "mkfs");
-            Tools.Must("mount", device, mnt);
+            Shell.Must(FilesystemTools.Mkfs(options.Filesystem), FilesystemTools.MkfsArguments(options.Filesystem, device));
+            Shell.Must(options.Fastlog, "mark", device, "mkfs");
+            Shell.Must("mount", device, mnt);
             mounted = true;
             double cutAfter = 1 + random.NextDouble() * Math.Max(0.5, options.CycleStress.TotalSeconds - 1);
             using Process stress = Process.Start(new ProcessStartInfo(options.Fastlog,
@@ -86,7 +87,7 @@ internal sealed class TortureLoop(TortureOptions options, TextWriter output)
             Task<string> stressOut = stress.StandardError.ReadToEndAsync();
             _ = stress.StandardOutput.ReadToEndAsync();
             stress.WaitForExit(TimeSpan.FromSeconds(cutAfter));
-            string cut = Tools.Must(options.Fastlog, "powerfail", device).Trim();
+            string cut = Shell.Must(options.Fastlog, "powerfail", device).Trim();
             if (!stress.WaitForExit(TimeSpan.FromSeconds(60)))
             {
                 stress.Kill(entireProcessTree: true);
@@ -95,17 +96,17 @@ internal sealed class TortureLoop(TortureOptions options, TextWriter output)
             string stressLast = stressOut.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? "";
             if (stress.ExitCode is not (0 or 3))
                 throw new TortureException($"fastlog stress failed ({stress.ExitCode}): {stressOut.Result.Trim()}");
-            if (Tools.Run("umount", mnt).Status != 0)
-                Tools.Must("umount", "-l", mnt);
+            if (Shell.Capture("umount", mnt).Status != 0)
+                Shell.Must("umount", "-l", mnt);
             mounted = false;
-            Tools.Must(options.Fastlog, "poweron", device);
+            Shell.Must(options.Fastlog, "poweron", device);
             File.Copy(backing, Path.Combine(dir, "crash.img"), overwrite: true);
             details = $"power cut after {cutAfter:0.0} s ({cut}); {stressLast.Replace("fastlog stress: ", "")}";
             failure = Recover(device, mnt, journal, out mounted);
         }
         finally
         {
-            if (mounted) Tools.Run("umount", "-l", mnt);
+            if (mounted) Shell.Capture("umount", "-l", mnt);
             Stop(capture);
         }
         if (failure is null)
@@ -118,17 +119,17 @@ internal sealed class TortureLoop(TortureOptions options, TextWriter output)
     private string? Recover(string device, string mnt, string journal, out bool mounted)
     {
         mounted = false;
-        (int status, string text) = Tools.Run("mount", device, mnt);
+        (int status, string text) = Shell.Capture("mount", device, mnt);
         if (status != 0)
             return $"mount after the power cut failed: {text.Trim()}";
         mounted = true;
-        (int verify, string verifyText) = Tools.Run(options.Fastlog, "verify", "--dir", mnt, "--journal", journal);
-        Tools.Must("umount", mnt);
+        (int verify, string verifyText) = Shell.Capture(options.Fastlog, "verify", "--dir", mnt, "--journal", journal);
+        Shell.Must("umount", mnt);
         mounted = false;
         if (verify != 0)
             return $"fastlog verify (exit {verify}): {Trim(verifyText)}";
-        (string tool, string[] arguments) = Tools.Fsck(options.Filesystem, device);
-        (int fsck, string fsckText) = Tools.Run(tool, arguments);
+        (string tool, string[] arguments) = FastLog.Explorer.Checkers.FilesystemChecker.ReadOnlyCheck(options.Filesystem, device);
+        (int fsck, string fsckText) = Shell.Capture(tool, arguments);
         return fsck == 0 ? null : $"{tool} {string.Join(' ', arguments)} (exit {fsck}): {Trim(fsckText)}";
     }
 
@@ -160,7 +161,7 @@ internal sealed class TortureLoop(TortureOptions options, TextWriter output)
     private static void Stop(Process capture)
     {
         if (capture.HasExited) return;
-        Tools.Run("kill", "-TERM", capture.Id.ToString(CultureInfo.InvariantCulture));
+        Shell.Capture("kill", "-TERM", capture.Id.ToString(CultureInfo.InvariantCulture));
         if (!capture.WaitForExit(TimeSpan.FromSeconds(60)))
             capture.Kill();
         capture.WaitForExit();

@@ -20,6 +20,13 @@ public sealed class FilesystemChecker : IStateChecker
         ("btrfs", "btrfs", ["check", "--readonly"]),
     ];
 
+    /// <summary>The filesystem's own checker, read-only, for a device holding <paramref name="type"/> (exit 0: nothing found).</summary>
+    public static (string Tool, string[] Arguments) ReadOnlyCheck(string type, string device)
+    {
+        (string _, string tool, string[] arguments) = Tools.First(t => t.Type == type);
+        return (tool, [.. arguments, device]);
+    }
+
     public void EnsureAvailable()
     {
         if (Libc.GetEUid() != 0)
@@ -46,15 +53,15 @@ public sealed class FilesystemChecker : IStateChecker
         StateMount? mount = StateMount.TryMount(context, out string failure);
         if (mount is null)
             return CheckOutcome.Fail(failure);
-        (string _, string tool, string[] arguments) = Tools.First(t => t.Type == mount.Type);
+        (string tool, string[] arguments) = ReadOnlyCheck(mount.Type, context.Device);
         if (!ProcessRunner.OnPath(tool))
             throw new CheckerUnavailableException($"the state holds {mount.Type}, but {tool} is not on PATH");
         int umount = mount.Unmount();
         if (umount != 0)
             return CheckOutcome.Fail($"umount failed: {Libc.ErrorText(umount)}");
-        ProcessRunner.Result r = ProcessRunner.Run(tool, [.. arguments, context.Device], context.Timeout);
+        ProcessRunner.Result r = ProcessRunner.Run(tool, arguments, context.Timeout);
         if (r.TimedOut)
             return CheckOutcome.Fail($"{tool} timed out after {context.Timeout.TotalSeconds:0.#} s\n{r.Output}");
-        return r.ExitCode == 0 ? CheckOutcome.Pass() : CheckOutcome.Fail($"{tool} {string.Join(' ', arguments)}: exit {r.ExitCode}\n{r.Output}");
+        return r.ExitCode == 0 ? CheckOutcome.Pass() : CheckOutcome.Fail($"{tool} {string.Join(' ', arguments[..^1])}: exit {r.ExitCode}\n{r.Output}");
     }
 }
