@@ -80,7 +80,7 @@ internal static class CaptureCommand
             return Fail("--log and --no-log exclude each other");
         if (options.Queues < 1 || options.QueueDepth < 1)
             return Fail("--queues and --depth must be at least 1");
-        if (!noLog && Path.GetFullPath(logPath!) == Path.GetFullPath(backingPath))
+        if (!noLog && (Path.GetFullPath(logPath!) == Path.GetFullPath(backingPath) || FileBackend.AreSameFile(logPath!, backingPath)))
             return Fail("the log cannot be the backing store");
 
         bool ublkPresent = File.Exists(UblkControl);
@@ -201,7 +201,7 @@ internal static class CaptureCommand
             {
                 return FileBackend.Open(path, direct: true);
             }
-            catch (IOException) when (File.Exists(path)) // a missing path is reported by the plain open below
+            catch (IOException e) when (File.Exists(path) && e is not DeviceBusyException) // a missing path is reported by the plain open below
             {
                 Console.Error.WriteLine($"fastlog: {path}: O_DIRECT refused, using the page cache");
             }

@@ -1,3 +1,4 @@
+using FastLog.Backends;
 using FastLog.LogFormat;
 using Microsoft.Win32.SafeHandles;
 
@@ -58,6 +59,11 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         ReplayTarget? target = null;
         if (options.ReplayPath is { } replayPath)
         {
+            if (FileBackend.AreSameFile(options.LogPath, replayPath))
+            {
+                error.WriteLine($"Couldn't open replay file {replayPath}: it is the log {options.LogPath} itself (same device and inode); replaying onto it would overwrite the log");
+                return 1;
+            }
             try
             {
                 target = ReplayTarget.Open(replayPath, options.Direct, options.Verbosity > 0 ? output : null);

@@ -71,11 +71,12 @@ public sealed unsafe class ReplayTarget : IDisposable
     /// </summary>
     public static ReplayTarget Open(string path, bool direct = true, TextWriter? verbose = null, int bufferSize = 16 << 20)
     {
-        FileBackend buffered = FileBackend.Open(path, direct: false, allowEmpty: true);
+        FileBackend buffered = FileBackend.Open(path, direct: false, allowEmpty: true, role: "replay target");
         FileBackend? directBackend = null;
         if (direct)
         {
-            try { directBackend = FileBackend.Open(path, direct: true, allowEmpty: true); }
+            // The buffered fd holds a block device exclusively; a second O_EXCL open of it would be refused.
+            try { directBackend = FileBackend.Open(path, direct: true, allowEmpty: true, exclusive: false, role: "replay target"); }
             catch (IOException) { /* O_DIRECT unsupported here: buffered only */ }
         }
         return new ReplayTarget(buffered, directBackend, Math.Max(bufferSize, 1 << 16) & ~4095, verbose);
