@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using FastLog.LogFormat;
 
@@ -44,7 +45,8 @@ internal static class InspectJsonReport
         json.WriteNumber("discards", s.Discards);
         json.WriteNumber("marks", s.Marks);
         json.WriteNumber("bytesWritten", s.BytesWritten);
-        json.WriteNumber("bytesDiscarded", s.BytesDiscarded);
+        json.WritePropertyName("bytesDiscarded");
+        json.WriteRawValue(s.BytesDiscarded.ToString(CultureInfo.InvariantCulture)); // may exceed 2^64: a JSON number has no limit
         json.WriteNumber("sequentialWrites", s.SequentialWrites);
         json.WriteNumber("sequentialShare", s.SequentialShare);
         json.WriteStartObject("epochs");

@@ -20,14 +20,14 @@ internal static class InspectTextReport
             ("flushes", stats.Select(s => s.Flushes.ToString()).ToArray()),
             ("discards", stats.Select(s => s.Discards.ToString()).ToArray()),
             ("marks", stats.Select(s => s.Marks.ToString()).ToArray()),
-            ("bytes written", stats.Select(s => Bytes(s.BytesWritten)).ToArray()),
+            ("bytes written", stats.Select(s => Bytes((ulong)s.BytesWritten)).ToArray()),
             ("bytes discarded", stats.Select(s => Bytes(s.BytesDiscarded)).ToArray()),
             ("sequential writes", stats.Select(s => $"{s.SequentialShare:P1}").ToArray()),
             ("flush epochs", stats.Select(s => s.Epochs.ToString()).ToArray()),
             ("longest epoch (writes)", stats.Select(s => $"{s.LongestEpochWrites} (epoch {s.LongestEpoch})").ToArray()),
         };
         AddHistogram(rows, "writes per epoch", stats.Select(s => s.WritesPerEpoch).ToArray(), v => v.ToString());
-        AddHistogram(rows, "write size", stats.Select(s => s.WriteSizes).ToArray(), v => Bytes((long)v));
+        AddHistogram(rows, "write size", stats.Select(s => s.WriteSizes).ToArray(), v => Bytes(v));
         int labelWidth = rows.Max(r => r.Label.Length) + 2;
         int[] widths = Enumerable.Range(0, indexes.Count).Select(c => rows.Max(r => r.Values[c].Length) + 2).ToArray();
         foreach ((string label, string[] values) in rows)
@@ -75,11 +75,11 @@ internal static class InspectTextReport
         }
     }
 
-    private static string Bytes(long bytes) => bytes switch
+    private static string Bytes(UInt128 bytes) => bytes switch
     {
-        >= 1L << 30 when bytes % (1L << 30) == 0 || bytes >= 10L << 30 => $"{bytes / (double)(1L << 30):0.##} GiB",
-        >= 1L << 20 => $"{bytes / (double)(1L << 20):0.##} MiB",
-        >= 1L << 10 => $"{bytes / (double)(1L << 10):0.##} KiB",
+        _ when bytes >= 1UL << 30 && (bytes % (1UL << 30) == 0 || bytes >= 10UL << 30) => $"{(double)bytes / (1L << 30):0.##} GiB",
+        _ when bytes >= 1UL << 20 => $"{(double)bytes / (1L << 20):0.##} MiB",
+        _ when bytes >= 1UL << 10 => $"{(double)bytes / (1L << 10):0.##} KiB",
         _ => $"{bytes} B",
     };
 }

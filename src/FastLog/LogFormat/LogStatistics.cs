@@ -17,7 +17,8 @@ public sealed class LogStatistics
     public long Marks { get; private set; }
     public long MetadataWrites { get; private set; }
     public long BytesWritten { get; private set; }
-    public long BytesDiscarded { get; private set; }
+    /// <summary>Sum of DISCARD ranges: each fits in 2^63 bytes, their sum need not (a device discarded many times over).</summary>
+    public UInt128 BytesDiscarded { get; private set; }
     /// <summary>Writes that start exactly where the previous write ended.</summary>
     public long SequentialWrites { get; private set; }
     public double SequentialShare => Writes <= 1 ? 0 : (double)SequentialWrites / (Writes - 1);
@@ -64,7 +65,7 @@ public sealed class LogStatistics
             if ((f & LogEntryFlags.Discard) != 0)
             {
                 Discards++;
-                BytesDiscarded += (long)e.NrSectors * sectorSize;
+                BytesDiscarded += (UInt128)e.NrSectors * (uint)sectorSize;
                 continue;
             }
             if ((f & LogEntryFlags.Mark) != 0 || e.NrSectors == 0)

@@ -161,7 +161,14 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
                     break;
                 }
                 ref readonly LogIndexEntry entry = ref index[(int)i];
-                Apply(log, prefetcher, target, i, entry, index.SectorSize);
+                try
+                {
+                    Apply(log, prefetcher, target, i, entry, index.SectorSize);
+                }
+                catch (TargetRangeException e)
+                {
+                    throw new LogFormatException(options.LogPath, i, entry.HeaderOffset, e.Message);
+                }
                 replayed++;
                 if (options.Check is { } check && check.IsDue(replayed, entry.Flags) && !RunFsck(target))
                 {
