@@ -112,11 +112,21 @@ public sealed class LogReader : IDisposable
         return true;
     }
 
-    /// <summary>Decodes the 32-byte header at <paramref name="headerOffset"/> with one small read, without validation or moving.</summary>
-    public LogEntryHeader ReadHeaderAt(long headerOffset)
+    /// <summary>
+    /// Reads <paramref name="destination"/>.Length bytes at <paramref name="offset"/> with one read, without
+    /// validation or moving; false if the file ends before.
+    /// </summary>
+    public bool TryReadAt(long offset, Span<byte> destination)
     {
-        Span<byte> header = stackalloc byte[LogEntryHeader.EncodedSize];
-        return RandomAccess.Read(_handle, header, headerOffset) == header.Length ? LogEntryHeader.ReadFrom(header) : default;
+        int done = 0;
+        while (done < destination.Length)
+        {
+            int n = RandomAccess.Read(_handle, destination[done..], offset + done);
+            if (n <= 0)
+                return false;
+            done += n;
+        }
+        return true;
     }
 
     /// <summary>The header sector of the entry last returned, e.g. to copy it bit for bit.</summary>
