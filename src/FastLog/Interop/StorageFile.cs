@@ -30,27 +30,45 @@ internal static class StorageFile
     /// </summary>
     /// <exception cref="Backends.DeviceBusyException">The block device is mounted or held (only with <paramref name="exclusive"/>).</exception>
     /// <exception cref="IOException">The path cannot be opened, or is not a regular file or block device.</exception>
-    public static int Open(string path, int flags, string role, out FileStatus status, bool exclusive = false)
+    public static int Open(string path, int flags, string role, out FileStatus status, bool exclusive = false, int mode = 0)
     {
         if (string.IsNullOrEmpty(path))
             throw new IOException($"the {role} path is empty: give the path of a regular file or a block device");
-        int fd = Libc.Open(path, flags | Libc.O_CLOEXEC | (exclusive ? Libc.O_EXCL : 0), 0);
+        int fd = Libc.Open(path, flags | Libc.O_CLOEXEC | (exclusive ? Libc.O_EXCL : 0), mode);
         if (fd < 0)
         {
             int errno = Libc.Errno;
             if (errno == Libc.EBUSY && exclusive)
-                throw new Backends.DeviceBusyException($"{path}: the {role} is a block device in use (mounted, or held by another program such as a " +
-                                      "capture, device-mapper or md): refusing to write it; unmount or release it first");
+                throw Busy(path, role);
             string kind = FileStatus.OfPath(path) is { } known && !known.IsRegularFile && !known.IsBlockDevice ? $" ({path} is {known.Kind})" : "";
             throw new IOException($"{path}: cannot open {role}: {Libc.ErrorText(errno)}{kind}");
         }
-        if (Libc.FStat(fd, out status) != 0 || !(status.IsRegularFile || status.IsBlockDevice))
+        try
         {
-            string kind = status.Kind;
+            status = RequireRegularFileOrBlockDevice(fd, path, role);
+        }
+        catch
+        {
             Libc.Close(fd);
-            throw new IOException($"{path} is {kind}, not a regular file or block device: the {role} is read and written at " +
-                                  "random offsets, which only those allow (save a pipe's output to a file first)");
+            throw;
         }
         return fd;
+    }
+
+    /// <summary>The refusal of a block device that O_EXCL found in use.</summary>
+    public static Backends.DeviceBusyException Busy(string path, string role) =>
+        new($"{path}: the {role} is a block device in use (mounted, or held by another program such as a capture, " +
+            "device-mapper or md): refusing to write it; unmount or release it first");
+
+    /// <summary>The fd's status if it is a regular file or block device; otherwise says what it is instead.</summary>
+    /// <exception cref="IOException">It is a FIFO, pipe, socket, directory or character device.</exception>
+    public static FileStatus RequireRegularFileOrBlockDevice(int fd, string path, string role)
+    {
+        if (Libc.FStat(fd, out FileStatus status) != 0)
+            throw new IOException($"{path}: fstat failed: {Libc.ErrorText(Libc.Errno)}");
+        if (!status.IsRegularFile && !status.IsBlockDevice)
+            throw new IOException($"{path} is {status.Kind}, not a regular file or block device: the {role} is accessed at " +
+                                  "random offsets, which only those allow (save a pipe's output to a file first)");
+        return status;
     }
 }

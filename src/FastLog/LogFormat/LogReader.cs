@@ -1,3 +1,4 @@
+using FastLog.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.LogFormat;
@@ -55,10 +56,11 @@ public sealed class LogReader : IDisposable
 
     /// <summary>Opens a log and validates its super block.</summary>
     /// <exception cref="LogFormatException">The super block is truncated or not dm-log-writes v1.</exception>
-    /// <exception cref="IOException">The file cannot be opened or read.</exception>
+    /// <exception cref="IOException">The file cannot be opened or read, or is not a regular file or block device
+    /// (a FIFO, pipe, directory: the message says which).</exception>
     public static LogReader Open(string path, LogReaderOptions? options = null)
     {
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+        SafeFileHandle handle = StorageFile.OpenForReading(path);
         try
         {
             long length = LogFileIdentity.SizeOf(handle, path).Size;

@@ -1,4 +1,5 @@
 using FastLog.Backends;
+using FastLog.Interop;
 using FastLog.LogFormat;
 using Microsoft.Win32.SafeHandles;
 
@@ -148,7 +149,7 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         int exitCode = 0;
         // The index validated every header when it was built, so replay reads only payloads, straight into
         // the target's coalescing buffers; headers are never read twice.
-        using SafeFileHandle log = File.OpenHandle(options.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using SafeFileHandle log = StorageFile.OpenForReading(options.LogPath);
         var prefetcher = new LogPrefetcher(log, LogFileIdentity.SizeOf(log, options.LogPath).Size);
         try
         {
