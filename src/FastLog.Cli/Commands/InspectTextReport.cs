@@ -2,7 +2,10 @@ using FastLog.LogFormat;
 
 namespace FastLog.Cli.Commands;
 
-/// <summary>The human-readable <c>inspect</c> report: one column per log so two logs compare row by row.</summary>
+/// <summary>
+/// The human-readable <c>inspect</c> report: one column per log so two logs compare row by row. Text from the log
+/// (mark names) and paths are printed through <see cref="TerminalText.Escape"/>: one report line per line.
+/// </summary>
 internal static class InspectTextReport
 {
     public static void Write(TextWriter output, IReadOnlyList<LogIndex> indexes, bool listEntries)
@@ -10,7 +13,7 @@ internal static class InspectTextReport
         LogStatistics[] stats = indexes.Select(LogStatistics.Of).ToArray();
         var rows = new List<(string Label, string[] Values)>
         {
-            ("log", indexes.Select(i => i.LogPath).ToArray()),
+            ("log", indexes.Select(i => TerminalText.Escape(i.LogPath)).ToArray()),
             ("sector size", stats.Select(s => s.SectorSize.ToString()).ToArray()),
             ("nr_entries (super block)", stats.Select(s => s.DeclaredEntryCount.ToString()).ToArray()),
             ("entries indexed", stats.Select(s => s.Entries + (s.RecoveredEntries > 0 ? $" ({s.RecoveredEntries} recovered by scan)" : "")).ToArray()),
@@ -41,11 +44,11 @@ internal static class InspectTextReport
         {
             output.WriteLine();
             LogStatistics s = LogStatistics.Of(index);
-            output.WriteLine($"marks in {index.LogPath}:{(s.MarkList.Count == 0 ? " none" : "")}");
+            output.WriteLine($"marks in {TerminalText.Escape(index.LogPath)}:{(s.MarkList.Count == 0 ? " none" : "")}");
             foreach ((int entry, string name) in s.MarkList)
-                output.WriteLine($"  {entry,10}  {name}");
+                output.WriteLine($"  {entry,10}  {TerminalText.Escape(name)}");
             if (index.Damage is { } damage)
-                output.WriteLine($"DAMAGED: {damage.Message}");
+                output.WriteLine($"DAMAGED: {TerminalText.Escape(damage.Message)}");
             if (listEntries)
                 WriteEntries(output, index);
         }
@@ -59,7 +62,7 @@ internal static class InspectTextReport
         for (int i = 0; i < index.Count; i++)
         {
             ref readonly LogIndexEntry e = ref index[i];
-            output.WriteLine($"{i,10} {e.HeaderOffset,14} {e.Sector,14} {(long)e.NrSectors * sectorSize,12}  {LogEntryFlagsText.Describe(e.Flags)}  {index.MarkNameAt(i)}");
+            output.WriteLine($"{i,10} {e.HeaderOffset,14} {e.Sector,14} {(long)e.NrSectors * sectorSize,12}  {LogEntryFlagsText.Describe(e.Flags)}  {TerminalText.Escape(index.MarkNameAt(i))}");
         }
     }
 
