@@ -150,7 +150,7 @@ internal static class CaptureCommand
                 MarkServer? marks = null;
                 try
                 {
-                    marks = new MarkServer(path, name => logging?.Mark(name) ?? -95 /* EOPNOTSUPP: --no-log */);
+                    marks = new MarkServer(path, name => logging?.Mark(name) ?? -95 /* EOPNOTSUPP: --no-log */, sectorSize: options.LogicalBlockSize);
                 }
                 catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
                 {

@@ -1,20 +1,30 @@
 using System.Net.Sockets;
 using System.Text;
 using FastLog.Interop;
+using FastLog.LogFormat;
 
 namespace FastLog.Capture;
 
 /// <summary>
 /// Lets <c>fastlog mark DEVICE NAME</c> insert a mark into a running capture, whatever the frontend: a Unix
-/// domain socket /run/fastlog/DEVICE.sock, mode 0600, that also checks the peer's uid (SO_PEERCRED) against the
-/// server's, so only the device's owner can use it. One request per connection: the name and a newline; the
-/// reply is "ok\n" or "error: TEXT\n".
+/// domain socket /run/fastlog/dev-MAJOR-MINOR.sock, mode 0600, that also checks the peer's uid (SO_PEERCRED)
+/// against the server's, so only the device's owner can use it. One request per connection: the name and a
+/// newline; the reply is "ok\n" or "error: TEXT\n".
 /// </summary>
+/// <remarks>
+/// The socket is named by the device's number (st_rdev), not its file name: any path to the device (a symlink,
+/// a udev alias) finds the capture, a regular file that happens to be called loop0 does not, and the socket path
+/// stays short whatever the device path (sun_path holds 107 bytes).
+/// </remarks>
 public sealed class MarkServer : IDisposable
 {
     public const string DefaultRoot = "/run/fastlog";
     private const int MaxRequest = 4096;
+    /// <summary>The longest mark name any capture's log takes (4096-byte sectors); 512-byte sectors take 479 bytes.</summary>
+    public static readonly int MaxNameBytes = LogEntryHeader.MaxMarkNameLength(4096);
     private readonly Func<string, int> _mark;
+    private readonly int _maxNameBytes;
+    private readonly int _sectorSize;
     private readonly Socket _listener;
     private readonly Thread _thread;
     private int _disposed;
@@ -22,11 +32,15 @@ public sealed class MarkServer : IDisposable
     /// <param name="devicePath">The block device the marks are for (/dev/loop3, /dev/ublkb0).</param>
     /// <param name="mark">Inserts a mark: 0 or a negative errno (<see cref="LoggingBackend.Mark"/>).</param>
     /// <param name="root">Where the socket lives.</param>
-    public MarkServer(string devicePath, Func<string, int> mark, string root = DefaultRoot)
+    /// <param name="sectorSize">The log's sector size, which bounds a mark name (<see cref="LogEntryHeader.MaxMarkNameLength"/>).</param>
+    /// <exception cref="IOException"><paramref name="devicePath"/> is not a block device.</exception>
+    public MarkServer(string devicePath, Func<string, int> mark, string root = DefaultRoot, int sectorSize = 4096)
     {
         _mark = mark;
+        _sectorSize = sectorSize;
+        _maxNameBytes = LogEntryHeader.MaxMarkNameLength(sectorSize);
         Directory.CreateDirectory(root);
-        SocketPath = PathFor(devicePath, root);
+        SocketPath = PathFor(devicePath, root) ?? throw new IOException(NotADevice(devicePath));
         if (File.Exists(SocketPath))
         {
             if (CanConnect(SocketPath))
@@ -52,16 +66,42 @@ public sealed class MarkServer : IDisposable
 
     public string SocketPath { get; }
 
-    /// <summary>The socket for a device: /run/fastlog/loop3.sock for /dev/loop3.</summary>
-    public static string PathFor(string devicePath, string root = DefaultRoot) =>
-        Path.Combine(root, Path.GetFileName(devicePath) + ".sock");
+    /// <summary>
+    /// The socket for a block device, by its device number: /run/fastlog/dev-7-3.sock for /dev/loop3 (block 7:3),
+    /// or null if <paramref name="devicePath"/> is not a block device.
+    /// </summary>
+    public static string? PathFor(string devicePath, string root = DefaultRoot)
+    {
+        if (string.IsNullOrEmpty(devicePath) || FileStatus.OfPath(devicePath) is not { IsBlockDevice: true } device)
+            return null;
+        ulong rdev = device.RawDevice;
+        ulong major = ((rdev >> 8) & 0xfff) | ((rdev >> 32) & ~0xfffUL); // glibc's gnu_dev_major / gnu_dev_minor
+        ulong minor = (rdev & 0xff) | ((rdev >> 12) & ~0xffUL);
+        return Path.Combine(root, $"dev-{major}-{minor}.sock");
+    }
+
+    private static string NotADevice(string devicePath) => FileStatus.OfPath(devicePath) is { } status
+        ? $"{devicePath} is {status.Kind}, not a block device: give the device capture printed (/dev/loopN, /dev/ublkbN)"
+        : $"{devicePath}: no such block device (give the device capture printed, /dev/loopN or /dev/ublkbN)";
+
+    /// <summary>Why <paramref name="name"/> can never be a mark (checked before asking the capture), or null.</summary>
+    public static string? NameProblem(string name)
+    {
+        if (name.Length == 0 || name.Contains('\n') || name.Contains('\0'))
+            return "a mark name is one line of text, at least one byte, without NUL";
+        int bytes = Encoding.UTF8.GetByteCount(name);
+        return bytes > MaxNameBytes
+            ? $"the mark name is {bytes} bytes (UTF-8); a log holds at most {LogEntryHeader.MaxMarkNameLength(512)} with 512-byte sectors, {MaxNameBytes} with 4096-byte sectors"
+            : null;
+    }
 
     /// <summary>Client side: sends one mark; returns null on success, else the error text.</summary>
     public static string? Send(string devicePath, string name, string root = DefaultRoot, int timeoutMs = 30_000)
     {
-        if (name.Length == 0 || name.Contains('\n') || name.Contains('\0'))
-            return "a mark name is one line of text";
-        string path = PathFor(devicePath, root);
+        if (NameProblem(name) is { } problem)
+            return problem;
+        if (PathFor(devicePath, root) is not { } path)
+            return NotADevice(devicePath);
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         socket.SendTimeout = timeoutMs;
         socket.ReceiveTimeout = timeoutMs;
@@ -143,7 +183,11 @@ public sealed class MarkServer : IDisposable
         int newline = text.IndexOf('\n');
         if (newline < 0)
             return "error: a request is a mark name and a newline";
-        int rc = _mark(text[..newline]);
+        string name = text[..newline];
+        int bytes = Encoding.UTF8.GetByteCount(name);
+        if (bytes > _maxNameBytes)
+            return $"error: the mark name is {bytes} bytes (UTF-8); this capture's log has {_sectorSize}-byte sectors, which hold at most {_maxNameBytes}";
+        int rc = _mark(name);
         return rc == 0 ? "ok" : $"error: {Libc.ErrorText(-rc)}";
     }
 

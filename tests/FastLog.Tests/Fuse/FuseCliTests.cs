@@ -34,7 +34,7 @@ public class FuseCliTests
             Device = line.Result;
         }
 
-        public static string SocketFor(string device) => FastLog.Capture.MarkServer.PathFor(device);
+        public static string SocketFor(string device) => FastLog.Capture.MarkServer.PathFor(device)!;
 
         public string Device { get; }
         public int Pid => _process.Id;
