@@ -4,9 +4,16 @@ using FastLog.LogFormat;
 
 namespace FastLog.Cli.Commands;
 
-/// <summary>The <c>inspect --json</c> report, written with Utf8JsonWriter (no reflection, NativeAOT-safe).</summary>
+/// <summary>
+/// The <c>inspect --json</c> report, written with Utf8JsonWriter (no reflection, NativeAOT-safe) straight to the
+/// output stream: the writer is flushed whenever <see cref="FlushThreshold"/> bytes are pending, so memory stays
+/// flat however many entries <c>--entries</c> lists (a writer on a stream otherwise buffers the whole document).
+/// </summary>
 internal static class InspectJsonReport
 {
+    /// <summary>Pending bytes after which the writer hands its buffer to the stream.</summary>
+    public const int FlushThreshold = 64 << 10;
+
     public static void Write(StreamWriter output, IReadOnlyList<LogIndex> indexes, bool listEntries)
     {
         output.Flush();
@@ -85,6 +92,8 @@ internal static class InspectJsonReport
             if (index.MarkNameAt(i) is { } name)
                 json.WriteString("mark", name);
             json.WriteEndObject();
+            if (json.BytesPending >= FlushThreshold)
+                json.Flush();
         }
         json.WriteEndArray();
     }
