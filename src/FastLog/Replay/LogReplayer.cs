@@ -151,6 +151,7 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         // the target's coalescing buffers; headers are never read twice.
         using SafeFileHandle log = StorageFile.OpenForReading(options.LogPath);
         var prefetcher = new LogPrefetcher(log, LogFileIdentity.SizeOf(log, options.LogPath).Size);
+        Exception? failure = null;
         try
         {
             ulong replayed = 0;
@@ -180,12 +181,26 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
             }
             EntriesReplayed = (long)replayed;
         }
-        finally
+        catch (Exception e) when (e is LogFormatException or IOException)
         {
-            output.Flush();
+            failure = e;
+        }
+        output.Flush();
+        Exception? syncFailure = null;
+        try
+        {
             target.Sync(); // replay-log fsyncs even when it stops on an error
-            BytesWritten = target.BytesWritten;
-            WriteCalls = target.WriteCalls;
+        }
+        catch (IOException e)
+        {
+            syncFailure = e;
+        }
+        BytesWritten = target.BytesWritten;
+        WriteCalls = target.WriteCalls;
+        if (failure is not null || syncFailure is not null)
+        {
+            ReportInLogOrder(target.WriteFailure, failure?.Message, syncFailure?.Message);
+            return 1;
         }
         return exitCode;
     }
@@ -211,6 +226,18 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
             return;
         prefetcher.Reading(payloadOffset);
         target.WriteFrom(log, payloadOffset, (long)entry.Sector * sectorSize, (long)size);
+    }
+
+    /// <summary>
+    /// Reports every distinct error of a replay, the first one first, so a later one never hides it: a failed
+    /// write of the target (found late: writes are queued) belongs to entries before the one the replay stopped at,
+    /// and the final fsync comes after both.
+    /// </summary>
+    private void ReportInLogOrder(params string?[] errors)
+    {
+        string[] distinct = errors.OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        for (int i = 0; i < distinct.Length; i++)
+            error.WriteLine(i == 0 ? distinct[i] : $"then: {distinct[i]}");
     }
 
     private bool RunFsck(ReplayTarget target)

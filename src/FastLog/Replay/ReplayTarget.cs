@@ -240,11 +240,13 @@ public sealed unsafe class ReplayTarget : IDisposable
         }
     }
 
+    /// <summary>The first failed write of the target, as text, or null; set by the writer thread.</summary>
+    public string? WriteFailure => Volatile.Read(ref _writeError) is < 0 and int rc ? $"Error writing data to {Path}: {Libc.ErrorText(-rc)}" : null;
+
     private void ThrowIfWriteFailed()
     {
-        int rc = Volatile.Read(ref _writeError);
-        if (rc < 0)
-            throw new IOException($"Error writing data to {Path}: {Libc.ErrorText(-rc)}");
+        if (WriteFailure is { } failure)
+            throw new IOException(failure);
     }
 
     private int WriteRun(byte* buffer, long offset, int length)
