@@ -7,4 +7,14 @@ var root = new RootCommand("""
     """);
 foreach (Command command in Commands.All())
     root.Subcommands.Add(command);
-return root.Parse(ReplayLogCompatibility.Rewrite(args)).Invoke();
+string[] arguments;
+try
+{
+    arguments = ReplayLogCompatibility.Rewrite(args);
+}
+catch (ArgumentException e) // an abbreviated option that matches several
+{
+    Console.Error.WriteLine($"fastlog: {e.Message}");
+    return 1;
+}
+return root.Parse(arguments).Invoke();

@@ -34,7 +34,7 @@ internal static class InspectJsonReport
         json.WriteStartObject();
         json.WriteString("path", index.LogPath);
         json.WriteNumber("sectorSize", s.SectorSize);
-        json.WriteNumber("nrEntries", s.DeclaredEntryCount);
+        json.WriteNumber("nrEntries", s.NrEntries);
         json.WriteNumber("entries", s.Entries);
         json.WriteNumber("recoveredEntries", s.RecoveredEntries);
         if (s.Damage is { } damage)

@@ -15,7 +15,7 @@ internal static class InspectTextReport
         {
             ("log", indexes.Select(i => TerminalText.Escape(i.LogPath)).ToArray()),
             ("sector size", stats.Select(s => s.SectorSize.ToString()).ToArray()),
-            ("nr_entries (super block)", stats.Select(s => s.DeclaredEntryCount.ToString()).ToArray()),
+            ("nr_entries (super block)", stats.Select(s => s.NrEntries.ToString()).ToArray()),
             ("entries indexed", stats.Select(s => s.Entries + (s.RecoveredEntries > 0 ? $" ({s.RecoveredEntries} recovered by scan)" : "")).ToArray()),
             ("writes", stats.Select(s => s.Writes.ToString()).ToArray()),
             ("  with FUA", stats.Select(s => s.Fuas.ToString()).ToArray()),

@@ -64,8 +64,27 @@ internal static class ReplayCommand
         return GetoptLongArguments.Normalize(args, names, takesValue);
     }
 
+    /// <summary>Options that say contradictory things, as a message, or null. Overlaps replay-log resolves by a
+    /// documented precedence (--end-mark over --next-fua) are not conflicts.</summary>
+    private static string? Conflict(ParseResult parse)
+    {
+        bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+        if (Given(StartMark) && Given(StartEntry))
+            return "--start-mark and --start-entry both say where to start: give one";
+        if (Given(Find) && Given(Target))
+            return "--find replays nothing, so --replay would be ignored: give one of them";
+        if (Given(NumEntries) && (Given(Find) || Given(Target)))
+            return "--num-entries only prints nr_entries: it cannot be combined with --find or --replay";
+        return null;
+    }
+
     private static int Run(ParseResult parse)
     {
+        if (Conflict(parse) is { } conflict)
+        {
+            Console.Error.WriteLine($"fastlog replay: {conflict}");
+            return 1;
+        }
         if (!TryNumber(parse, Limit, "Invalid entry number", 0, out ulong limit)
             || !TryNumber(parse, StartEntry, "Invalid entry number", 0, out ulong startEntry)
             || !TryNumber(parse, StartSector, "Invalid sector number", 0, out ulong startSector)

@@ -45,7 +45,7 @@ public static class LogIndexFile
     {
         using var reader = LogReader.Open(logPath, new LogReaderOptions { ScanPastEntryCount = scan });
         var identity = LogFileIdentity.Of(logPath);
-        if (TryLoad(logPath, identity, reader.DeclaredEntryCount, scan) is { } saved && LogIndexVerifier.Matches(saved, reader))
+        if (TryLoad(logPath, identity, reader.SuperBlock.EntryCount, scan) is { } saved && LogIndexVerifier.Matches(saved, reader))
             return saved;
         LogIndex index = LogIndex.Build(reader);
         TrySave(index);
@@ -85,7 +85,7 @@ public static class LogIndexFile
     }
 
     /// <summary>The saved index if it exists and matches the log as it is now, else null.</summary>
-    public static LogIndex? TryLoad(string logPath, LogFileIdentity identity, long declaredEntryCount, bool scan)
+    public static LogIndex? TryLoad(string logPath, LogFileIdentity identity, ulong nrEntries, bool scan)
     {
         string path = PathFor(logPath, identity);
         try
@@ -94,11 +94,11 @@ public static class LogIndexFile
             using var reader = new BinaryReader(stream, Encoding.UTF8);
             if (reader.ReadUInt64() != Magic)
                 return null;
-            var savedIdentity = new LogFileIdentity(reader.ReadInt64(), reader.ReadInt64(), true);
-            long declared = reader.ReadInt64();
+            var savedIdentity = new LogFileIdentity(reader.ReadInt64(), reader.ReadInt64(), identity.IsRegularFile);
+            ulong declared = reader.ReadUInt64();
             int sectorSize = reader.ReadInt32();
             bool scanned = reader.ReadBoolean();
-            if (savedIdentity != identity || declared != declaredEntryCount || scanned != scan)
+            if (savedIdentity != identity || declared != nrEntries || scanned != scan)
                 return null;
             // Sizes from the file are bounded by its length before anything is allocated for them.
             int count = reader.ReadInt32();
@@ -135,7 +135,7 @@ public static class LogIndexFile
         writer.Write(Magic);
         writer.Write(h.Identity.Length);
         writer.Write(h.Identity.LastWriteTicks);
-        writer.Write(h.DeclaredEntryCount);
+        writer.Write(h.NrEntries);
         writer.Write(h.SectorSize);
         writer.Write(h.Scanned);
         writer.Write(index.Count);

@@ -30,7 +30,7 @@ internal static class LogIndexVerifier
     private static bool MatchesUnguarded(LogIndex saved, LogReader reader)
     {
         int sectorSize = reader.SectorSize;
-        if (saved.SectorSize != sectorSize || saved.DeclaredEntryCount != reader.DeclaredEntryCount)
+        if (saved.SectorSize != sectorSize || saved.NrEntries != reader.SuperBlock.EntryCount)
             return false;
         if (!reader.Options.ScanPastEntryCount && saved.Count > reader.DeclaredEntryCount)
             return false;

@@ -8,6 +8,8 @@ public sealed class LogStatistics
 {
     public int SectorSize { get; private init; }
     public long DeclaredEntryCount { get; private init; }
+    /// <summary>nr_entries exactly as the super block says (2^63 or more shows as it is).</summary>
+    public ulong NrEntries { get; private init; }
     public long Entries { get; private set; }
     /// <summary>Entries carrying payload (neither discard nor mark, nr_sectors &gt; 0).</summary>
     public long Writes { get; private set; }
@@ -36,7 +38,7 @@ public sealed class LogStatistics
     {
         var stats = new LogStatistics
         {
-            SectorSize = index.SectorSize, DeclaredEntryCount = index.DeclaredEntryCount,
+            SectorSize = index.SectorSize, DeclaredEntryCount = index.DeclaredEntryCount, NrEntries = index.NrEntries,
             RecoveredEntries = index.RecoveredEntries, Damage = index.Damage,
         };
         stats.Collect(index);

@@ -52,7 +52,7 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
             return 1;
         }
         if (options.Scan)
-            error.WriteLine($"scan: nr_entries={index.DeclaredEntryCount}, recovered {index.RecoveredEntries} more entries, stopped at {index.ScanStopReason ?? "the end of the log"}");
+            error.WriteLine($"scan: nr_entries={index.NrEntries}, recovered {index.RecoveredEntries} more entries, stopped at {index.ScanStopReason ?? "the end of the log"}");
         // With a scan the log ends where the scan stopped, but never before nr_entries: damage inside the
         // declared entries must still surface as an error, not as a shorter log.
         long entryCount = options.Scan ? Math.Max(index.Count, index.DeclaredEntryCount) : index.DeclaredEntryCount;
@@ -87,14 +87,16 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
             }
             if (options.Find)
                 return Find(index, start, entryCount);
+            // nr_entries is printed as the super block has it (replay-log's %llu), even where the count used clamps.
+            string shownCount = options.Scan ? entryCount.ToString() : index.NrEntries.ToString();
             if (options.PrintEntryCount)
             {
-                output.WriteLine(entryCount);
+                output.WriteLine(shownCount);
                 return 0;
             }
             if (target is null)
             {
-                output.WriteLine($"Log version={LogSuperBlock.Version}, sectorsize={index.SectorSize}, entries={entryCount}");
+                output.WriteLine($"Log version={LogSuperBlock.Version}, sectorsize={index.SectorSize}, entries={shownCount}");
                 return 0;
             }
             return Replay(index, target, start, entryCount);
