@@ -12,19 +12,12 @@ namespace FastLog.Tests.Hardening;
 /// </summary>
 public sealed class CliInputTests : IDisposable
 {
-    private static readonly string Fastlog = Fuse.Replay.Fastlog;
+    private static readonly string Fastlog = Refusal.Fastlog;
     private readonly Shell.TempDir _dir = new();
 
     public void Dispose() => _dir.Dispose();
 
-    private static void AssertRefused(string arguments, string message)
-    {
-        (int exit, string output) = Shell.Run($"{Fastlog} {arguments}", 30);
-        Assert.True(exit == 1, $"exit {exit}: {arguments}\n{output}");
-        Assert.Contains(message, output);
-        Assert.DoesNotContain("Exception", output);
-        Assert.DoesNotContain("   at ", output);
-    }
+    private static void AssertRefused(string arguments, string message) => Refusal.Assert($"{Fastlog} {arguments}", message);
 
     private string Log()
     {
