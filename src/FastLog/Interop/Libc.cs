@@ -53,7 +53,7 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, ulong request, void* argument);
 
-    public const int POSIX_FADV_SEQUENTIAL = 2, POSIX_FADV_WILLNEED = 3;
+    public const int POSIX_FADV_NORMAL = 0, POSIX_FADV_RANDOM = 1, POSIX_FADV_SEQUENTIAL = 2, POSIX_FADV_WILLNEED = 3;
 
     /// <summary>Returns an errno (not -1) on failure, as POSIX specifies.</summary>
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]

@@ -22,6 +22,10 @@ internal static class StorageFile
         return new SafeFileHandle(fd, ownsHandle: true);
     }
 
+    /// <summary>posix_fadvise over the whole file; advice only, so a failure is ignored.</summary>
+    public static void Advise(this SafeFileHandle handle, int advice) =>
+        FileDescriptor.With(handle, fd => Libc.PosixFAdvise(fd, 0, 0, advice));
+
     /// <summary>
     /// Opens <paramref name="path"/> with <paramref name="flags"/> (O_RDWR, O_DIRECT...) and returns the fd. With
     /// <paramref name="exclusive"/> a block device is opened O_EXCL: the kernel then refuses it with EBUSY while it

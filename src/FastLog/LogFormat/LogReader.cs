@@ -63,6 +63,7 @@ public sealed class LogReader : IDisposable
         SafeFileHandle handle = StorageFile.OpenForReading(path);
         try
         {
+            handle.Advise(Libc.POSIX_FADV_SEQUENTIAL);
             long length = LogFileIdentity.SizeOf(handle, path).Size;
             Span<byte> super = stackalloc byte[LogSuperBlock.EncodedSize];
             int read = RandomAccess.Read(handle, super, 0);
@@ -113,6 +114,10 @@ public sealed class LogReader : IDisposable
         Position = entry.NextOffset;
         return true;
     }
+
+    /// <summary>Tells the kernel how the log will be read next (POSIX_FADV_RANDOM for scattered header reads,
+    /// POSIX_FADV_SEQUENTIAL, the default, for a pass).</summary>
+    internal void Advise(int advice) => _handle.Advise(advice);
 
     /// <summary>
     /// Reads <paramref name="destination"/>.Length bytes at <paramref name="offset"/> with one read, without
