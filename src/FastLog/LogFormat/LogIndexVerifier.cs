@@ -79,6 +79,8 @@ internal static class LogIndexVerifier
     {
         int sectorSize = reader.SectorSize;
         int mismatches = 0;
+        if (saved.Count == 0)
+            return true;
         Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, saved.Count, 4096),
             new ParallelOptions { MaxDegreeOfParallelism = ParallelReads },
             range =>
