@@ -173,6 +173,8 @@ internal static class CaptureCommand
         // Disposing the logging backend closed the log: end mark, final nr_entries, durable.
         if (logging is not null)
         {
+            if (logging.FirstBackingFailure is { } backingFailure)
+                return Fail($"the backing store {backingPath} failed {logging.BackingFailures} request(s), each failed on the device; the first: {backingFailure}");
             if (logging.Log.Failure != 0)
                 return Fail($"the log failed: {logging.Log.FailureReason ?? System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(-logging.Log.Failure)}");
             Console.Error.WriteLine($"fastlog: log {logPath} closed, {logging.Log.EntriesDurable} entries");

@@ -35,6 +35,22 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend
     }
 
     public CaptureLog Log { get; }
+
+    /// <summary>The first request the backing store failed ("write of N bytes at byte B: errno text"), or null.</summary>
+    public string? FirstBackingFailure => Volatile.Read(ref _firstBackingFailure);
+    /// <summary>How many requests the backing store failed.</summary>
+    public long BackingFailures => Interlocked.Read(ref _backingFailures);
+    private string? _firstBackingFailure;
+    private long _backingFailures;
+
+    /// <summary>Notes a request the backing store failed, so capture can say which device failed and why.</summary>
+    internal int BackingFailed(string operation, long offset, long length, int negativeErrno)
+    {
+        Interlocked.Increment(ref _backingFailures);
+        Interlocked.CompareExchange(ref _firstBackingFailure,
+            $"{operation} of {length} bytes at byte {offset}: {Interop.Libc.ErrorText(-negativeErrno)}", null);
+        return negativeErrno;
+    }
     internal LogDurability FlushWaitsFor => _flushWaitsFor;
     public long Size => _inner.Size;
 
@@ -63,7 +79,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend
             return Log.Failure;
         int rc = _inner.Write(offset, source, fua);
         if (rc != 0)
-            return rc;
+            return BackingFailed("write", offset, source.Length, rc);
         long end = Log.AppendWrite(offset, source, fua ? LogEntryFlags.Fua : LogEntryFlags.None);
         if (end < 0)
             return (int)end;
@@ -78,7 +94,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend
         Log.Request(end, _flushWaitsFor); // the log is written or synced while the backing store syncs
         int rc = _inner.Flush();
         if (rc != 0)
-            return rc;
+            return BackingFailed("flush", 0, 0, rc);
         return Log.WaitFor(end, _flushWaitsFor);
     }
 
@@ -88,7 +104,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend
             return Log.Failure;
         int rc = _inner.Discard(offset, length);
         if (rc != 0)
-            return rc;
+            return BackingFailed("discard", offset, length, rc);
         long end = Log.AppendDiscard(offset, length);
         return end < 0 ? (int)end : 0;
     }
@@ -99,7 +115,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend
             return Log.Failure;
         int rc = _inner.WriteZeroes(offset, length);
         if (rc != 0)
-            return rc;
+            return BackingFailed("write-zeroes", offset, length, rc);
         long end = Log.AppendZeroes(offset, length);
         return end < 0 ? (int)end : 0;
     }

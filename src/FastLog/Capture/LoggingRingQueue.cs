@@ -18,6 +18,7 @@ namespace FastLog.Capture;
 internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink, IDisposable
 {
     private readonly CaptureLog _log;
+    private readonly LoggingBackend _backend;
     private readonly LogDurability _durability;
     private readonly BackendRing _ring;
     private readonly IRequestSink _sink;
@@ -35,6 +36,7 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
     public LoggingRingQueue(LoggingBackend backend, IBlockBackend inner, BackendRing ring, IRequestSink sink)
     {
         _log = backend.Log;
+        _backend = backend;
         _durability = backend.FlushWaitsFor;
         _ring = ring;
         _sink = sink;
@@ -75,6 +77,15 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
     public void Completed(ushort tag, int result)
     {
         BlockRequest request = _requests[tag];
+        if (result < 0)
+            _backend.BackingFailed(request.Op switch
+            {
+                BlockOp.Read => "read",
+                BlockOp.Write => "write",
+                BlockOp.Flush => "flush",
+                BlockOp.Discard => "discard",
+                _ => "write-zeroes",
+            }, request.Offset, request.Length, result);
         if (result < 0 || request.Op == BlockOp.Read)
         {
             _sink.Completed(tag, result);

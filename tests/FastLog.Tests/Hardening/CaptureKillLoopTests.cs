@@ -88,7 +88,7 @@ public sealed partial class CaptureKillLoopTests
 
     /// <summary>Each block's content names its latest write; it must be no older than the last acknowledged one.
     /// Returns how many writes were acknowledged.</summary>
-    private static int AssertAcknowledgedWritesPresent(string journal, string image, string what)
+    internal static int AssertAcknowledgedWritesPresent(string journal, string image, string what)
     {
         var lastAcked = new Dictionary<int, int>();
         string[] lines = File.ReadAllLines(journal);
