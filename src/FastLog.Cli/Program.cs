@@ -7,5 +7,15 @@ var root = new RootCommand("""
     """);
 foreach (Command command in Commands.All())
     root.Subcommands.Add(command);
-ParseResult parse = root.Parse(ReplayLogCompatibility.Rewrite(args));
+string[] arguments;
+try
+{
+    arguments = ReplayLogCompatibility.Rewrite(args);
+}
+catch (ArgumentException e) // an abbreviated option that matches several
+{
+    Console.Error.WriteLine($"fastlog: {e.Message}");
+    return 1;
+}
+ParseResult parse = root.Parse(arguments);
 return Commands.ExitCode(parse, parse.Invoke());

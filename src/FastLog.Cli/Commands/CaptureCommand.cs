@@ -191,7 +191,7 @@ internal static class CaptureCommand
             try
             {
                 marks = new MarkServer(path, device.Mark,
-                    control: logging is null ? null : request => PowerControl.Handle(logging, request));
+                    control: logging is null ? null : request => PowerControl.Handle(logging, request), sectorSize: options.LogicalBlockSize);
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
             {
@@ -220,6 +220,8 @@ internal static class CaptureCommand
         // Disposing the device closed the log: end mark, final nr_entries, durable.
         if (logging is not null)
         {
+            if (logging.FirstBackingFailure is { } backingFailure)
+                return Fail($"the backing store {backingPath} failed {logging.BackingFailures} request(s), each failed on the device; the first: {backingFailure}");
             if (logging.Log.Failure != 0)
                 return Fail($"the log failed: {logging.Log.FailureReason ?? System.Runtime.InteropServices.Marshal.GetPInvokeErrorMessage(-logging.Log.Failure)}");
             Console.Error.WriteLine($"fastlog: log {logPath} closed, {logging.Log.EntriesDurable} entries");

@@ -29,31 +29,59 @@ internal static class GenerateLogCommand
     private static int Run(ParseResult parse)
     {
         int sectorSize = parse.GetValue(SectorSize);
-        int writeBytes = parse.GetValue(WriteKiB) * 1024;
-        long writes = parse.GetValue(SizeMiB) * (1L << 20) / writeBytes;
+        long writeBytes = parse.GetValue(WriteKiB) * 1024L;
+        long sizeMiB = parse.GetValue(SizeMiB);
         int flushEvery = parse.GetValue(FlushEvery);
+        string output = parse.GetValue(Output)!;
+        string? problem =
+            sectorSize < 0 || !LogSuperBlock.IsValidSectorSize((uint)sectorSize) ? $"--sector-size {sectorSize}: a power of two from 512 to 65536"
+            : writeBytes <= 0 || writeBytes > 1L << 30 || writeBytes % sectorSize != 0 ? $"--write-kib {parse.GetValue(WriteKiB)}: 1 KiB to 1 GiB, a whole number of {sectorSize}-byte sectors"
+            : sizeMiB < 0 || sizeMiB > 1L << 40 ? $"--size-mib {sizeMiB}: 0 to 2^40"
+            : flushEvery < 0 ? $"--flush-every {flushEvery}: 0 (never) or more"
+            : string.IsNullOrEmpty(output) ? "OUT is empty: give the path of the log to create"
+            : null;
+        if (problem is not null)
+            return Fail(problem);
+        long writes = sizeMiB * (1L << 20) / writeBytes;
         byte[] payload = new byte[writeBytes];
         new Random(42).NextBytes(payload);
-        using var writer = LogWriter.Create(parse.GetValue(Output)!, sectorSize, new LogWriterOptions { UpdateSuperOnFuaAndMark = false });
-        long deviceBytes = parse.GetValue(DeviceMiB) << 20;
-        var place = new Random(7);
-        if (deviceBytes > 0)
-            writer.AppendMark(FastLog.Capture.CaptureLog.SizeMarkPrefix + deviceBytes);
-        writer.AppendMark("start");
-        ulong sector = 0;
-        for (long i = 1; i <= writes; i++)
+        LogWriter writer;
+        try
         {
-            payload[0] = (byte)i; // every write differs
-            bool commit = flushEvery > 0 && i % flushEvery == 0;
-            if (commit)
-                writer.AppendFlush();
-            if (deviceBytes > 0)
-                sector = (ulong)(place.NextInt64(deviceBytes / writeBytes) * writeBytes / sectorSize);
-            writer.AppendWrite(sector, payload, commit ? LogEntryFlags.Fua : LogEntryFlags.None);
-            sector += (ulong)(writeBytes / sectorSize);
+            writer = LogWriter.Create(output, sectorSize, new LogWriterOptions { UpdateSuperOnFuaAndMark = false });
         }
-        writer.Close();
-        Console.WriteLine($"{writer.EntryCount} entries, {writer.Length} bytes");
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return Fail(Directory.Exists(output) ? $"{output} is a directory: give the path of the log file to create" : $"{output}: {e.Message}");
+        }
+        using (writer)
+        {
+            long deviceBytes = parse.GetValue(DeviceMiB) << 20;
+            var place = new Random(7);
+            if (deviceBytes > 0)
+                writer.AppendMark(FastLog.Capture.CaptureLog.SizeMarkPrefix + deviceBytes);
+            writer.AppendMark("start");
+            ulong sector = 0;
+            for (long i = 1; i <= writes; i++)
+            {
+                payload[0] = (byte)i; // every write differs
+                bool commit = flushEvery > 0 && i % flushEvery == 0;
+                if (commit)
+                    writer.AppendFlush();
+                if (deviceBytes > 0)
+                    sector = (ulong)(place.NextInt64(deviceBytes / writeBytes) * writeBytes / sectorSize);
+                writer.AppendWrite(sector, payload, commit ? LogEntryFlags.Fua : LogEntryFlags.None);
+                sector += (ulong)(writeBytes / sectorSize);
+            }
+            writer.Close();
+            Console.WriteLine($"{writer.EntryCount} entries, {writer.Length} bytes");
+        }
         return 0;
+    }
+
+    private static int Fail(string message)
+    {
+        Console.Error.WriteLine($"fastlog generate-log: {message}");
+        return 1;
     }
 }

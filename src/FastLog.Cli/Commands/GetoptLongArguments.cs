@@ -11,6 +11,7 @@ internal static class GetoptLongArguments
     /// <param name="longOptions">Every accepted long name (leading dashes included) → its canonical name, so an
     /// alias (<c>--number-entries</c>) does not make a prefix of both ambiguous.</param>
     /// <param name="takesValue">Which of them consume the next argument.</param>
+    /// <exception cref="ArgumentException">A prefix matches several options.</exception>
     public static string[] Normalize(string[] args, IReadOnlyDictionary<string, string> longOptions, ISet<string> takesValue)
     {
         var result = new List<string>(args.Length);
@@ -52,20 +53,16 @@ internal static class GetoptLongArguments
         return result.ToArray();
     }
 
-    /// <summary>The full option <paramref name="name"/> abbreviates, or the name itself if none or several do.</summary>
+    /// <summary>The full option <paramref name="name"/> abbreviates, or the name itself if none does.</summary>
+    /// <exception cref="ArgumentException">Several options start with <paramref name="name"/> (getopt's wording).</exception>
     private static string Expand(string name, IReadOnlyDictionary<string, string> longOptions)
     {
         if (longOptions.ContainsKey(name))
             return name;
-        string? match = null;
-        foreach ((string option, string canonical) in longOptions)
-        {
-            if (!option.StartsWith(name, StringComparison.Ordinal) || canonical == match)
-                continue;
-            if (match is not null)
-                return name; // ambiguous: let the parser report it
-            match = canonical;
-        }
-        return match ?? name;
+        string[] matches = longOptions.Where(o => o.Key.StartsWith(name, StringComparison.Ordinal))
+            .Select(o => o.Value).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        if (matches.Length > 1)
+            throw new ArgumentException($"option '{name}' is ambiguous; possibilities: {string.Join(' ', matches.Select(m => $"'{m}'"))}");
+        return matches.Length == 1 ? matches[0] : name;
     }
 }

@@ -1,11 +1,19 @@
+using System.Globalization;
 using System.Text.Json;
 using FastLog.LogFormat;
 
 namespace FastLog.Cli.Commands;
 
-/// <summary>The <c>inspect --json</c> report, written with Utf8JsonWriter (no reflection, NativeAOT-safe).</summary>
+/// <summary>
+/// The <c>inspect --json</c> report, written with Utf8JsonWriter (no reflection, NativeAOT-safe) straight to the
+/// output stream: the writer is flushed whenever <see cref="FlushThreshold"/> bytes are pending, so memory stays
+/// flat however many entries <c>--entries</c> lists (a writer on a stream otherwise buffers the whole document).
+/// </summary>
 internal static class InspectJsonReport
 {
+    /// <summary>Pending bytes after which the writer hands its buffer to the stream.</summary>
+    public const int FlushThreshold = 64 << 10;
+
     public static void Write(StreamWriter output, IReadOnlyList<LogIndex> indexes, bool listEntries)
     {
         output.Flush();
@@ -26,7 +34,7 @@ internal static class InspectJsonReport
         json.WriteStartObject();
         json.WriteString("path", index.LogPath);
         json.WriteNumber("sectorSize", s.SectorSize);
-        json.WriteNumber("nrEntries", s.DeclaredEntryCount);
+        json.WriteNumber("nrEntries", s.NrEntries);
         json.WriteNumber("entries", s.Entries);
         json.WriteNumber("recoveredEntries", s.RecoveredEntries);
         if (s.Damage is { } damage)
@@ -45,7 +53,8 @@ internal static class InspectJsonReport
         json.WriteNumber("discards", s.Discards);
         json.WriteNumber("marks", s.Marks);
         json.WriteNumber("bytesWritten", s.BytesWritten);
-        json.WriteNumber("bytesDiscarded", s.BytesDiscarded);
+        json.WritePropertyName("bytesDiscarded");
+        json.WriteRawValue(s.BytesDiscarded.ToString(CultureInfo.InvariantCulture)); // may exceed 2^64: a JSON number has no limit
         json.WriteNumber("sequentialWrites", s.SequentialWrites);
         json.WriteNumber("sequentialShare", s.SequentialShare);
         json.WriteStartObject("epochs");
@@ -84,6 +93,8 @@ internal static class InspectJsonReport
             if (index.MarkNameAt(i) is { } name)
                 json.WriteString("mark", name);
             json.WriteEndObject();
+            if (json.BytesPending >= FlushThreshold)
+                json.Flush();
         }
         json.WriteEndArray();
     }

@@ -8,8 +8,8 @@ internal static class MarkCommand
 {
     public static Command Create()
     {
-        var device = new Argument<string>("DEVICE") { Description = "The captured block device, as capture printed it (/dev/loop3)" };
-        var name = new Argument<string>("NAME") { Description = "Mark name (1 to sector size - 33 bytes)" };
+        var device = new Argument<string>("DEVICE") { Description = "The captured block device, as capture printed it (/dev/loop3), or any path to it (found by device number)" };
+        var name = new Argument<string>("NAME") { Description = "Mark name: one line, 1 to 479 bytes of UTF-8 (512-byte log sectors) or 4063 (4096-byte)" };
         var command = new Command("mark", "Insert a named mark between the requests completed before and after it");
         command.Arguments.Add(device);
         command.Arguments.Add(name);

@@ -10,7 +10,7 @@ namespace FastLog.Cli.Commands;
 internal static class ReplayCommand
 {
     private static readonly Option<string> Log = new("--log") { Description = "The dm-log-writes log (file or block device).", Required = true, HelpName = "LOG" };
-    private static readonly Option<string> Target = new("--replay") { Description = "Replay onto this existing file or block device. Without it, print 'Log version=1, sectorsize=N, entries=N'.", HelpName = "DEV" };
+    private static readonly Option<string> Target = new("--replay") { Description = "Replay onto this existing file or block device. Without it, print 'Log version=1, sectorsize=N, entries=N'. A block device is opened exclusively (O_EXCL): one that is mounted or held elsewhere is refused, as is the log itself.", HelpName = "DEV" };
     private static readonly Option<string> Limit = new("--limit") { Description = "Stop after N entries counted from the start point (inclusive).", HelpName = "N" };
     private static readonly Option<string> StartEntry = new("--start-entry") { Description = "Start at entry N (0-based); entries before it are not replayed.", HelpName = "N" };
     private static readonly Option<string> StartMark = new("--start-mark") { Description = "Start right after the first mark named MARK (the mark itself is not replayed).", HelpName = "MARK" };
@@ -20,7 +20,7 @@ internal static class ReplayCommand
     private static readonly Option<bool> Find = new("--find") { Description = "Replay nothing; print ENTRY@LOGSECTOR for the first entry meeting the stop conditions (LOGSECTOR is just past the entry), or 'Couldn't find entry' and exit 1." };
     private static readonly Option<bool> NumEntries = new("--num-entries", "--number-entries") { Description = "Print nr_entries and exit." };
     private static readonly Option<bool> NoDiscard = new("--no-discard") { Description = "Ignore DISCARD entries (by default they punch holes in a file, or BLKDISCARD a device, falling back to zeroing)." };
-    private static readonly Option<string> Fsck = new("--fsck") { Description = "Run CMD with /bin/sh -c after an fsync whenever --check is due; a non-zero exit prints 'Fsck errored out on entry N' and exits 1. Needs --check.", HelpName = "CMD" };
+    private static readonly Option<string> Fsck = new("--fsck") { Description = "Run CMD with /bin/sh -c after an fsync whenever --check is due; a non-zero exit prints 'Fsck errored out on entry N' and exits 1. Needs --check. The target stays held with O_EXCL meanwhile, so CMD must not need it exclusively (e2fsck -n, xfs_repair -n).", HelpName = "CMD" };
     private static readonly Option<string> Check = new("--check") { Description = "When to run --fsck: every N entries, or after each fua, flush or discard entry. Needs --fsck.", HelpName = "N|fua|flush|discard" };
     private static readonly Option<string> StartSector = new("--start-sector") { Description = "Replay only writes overlapping sectors from S on (log sectors). Discards are applied regardless, a replay-log quirk kept on purpose.", HelpName = "S" };
     private static readonly Option<string> EndSector = new("--end-sector") { Description = "Replay only writes overlapping sectors up to S (inclusive).", HelpName = "S" };
@@ -64,8 +64,27 @@ internal static class ReplayCommand
         return GetoptLongArguments.Normalize(args, names, takesValue);
     }
 
+    /// <summary>Options that say contradictory things, as a message, or null. Overlaps replay-log resolves by a
+    /// documented precedence (--end-mark over --next-fua) are not conflicts.</summary>
+    private static string? Conflict(ParseResult parse)
+    {
+        bool Given(Option option) => parse.GetResult(option) is { Implicit: false };
+        if (Given(StartMark) && Given(StartEntry))
+            return "--start-mark and --start-entry both say where to start: give one";
+        if (Given(Find) && Given(Target))
+            return "--find replays nothing, so --replay would be ignored: give one of them";
+        if (Given(NumEntries) && (Given(Find) || Given(Target)))
+            return "--num-entries only prints nr_entries: it cannot be combined with --find or --replay";
+        return null;
+    }
+
     private static int Run(ParseResult parse)
     {
+        if (Conflict(parse) is { } conflict)
+        {
+            Console.Error.WriteLine($"fastlog replay: {conflict}");
+            return 1;
+        }
         if (!TryNumber(parse, Limit, "Invalid entry number", 0, out ulong limit)
             || !TryNumber(parse, StartEntry, "Invalid entry number", 0, out ulong startEntry)
             || !TryNumber(parse, StartSector, "Invalid sector number", 0, out ulong startSector)

@@ -53,13 +53,14 @@ public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
 
     /// <summary>
     /// Opens <paramref name="path"/> read-write. A regular file is used at its current size; an empty one is
-    /// refused unless <paramref name="allowEmpty"/> (a replay target grows as it is written).
+    /// refused unless <paramref name="allowEmpty"/> (a replay target grows as it is written). A block device is
+    /// opened O_EXCL unless <paramref name="exclusive"/> is false (a second fd of a device this process already
+    /// holds): writing a mounted file system's device destroys it, so a busy device is refused
+    /// (<see cref="StorageFile.Open"/>). <paramref name="role"/> names the file in errors.
     /// </summary>
-    public static FileBackend Open(string path, bool direct = false, bool allowEmpty = false)
+    public static FileBackend Open(string path, bool direct = false, bool allowEmpty = false, bool exclusive = true, string role = "backing store")
     {
-        int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC | (direct ? Libc.O_DIRECT : 0), 0);
-        if (fd < 0)
-            throw new IOException($"{path}: cannot open backing store: {Libc.ErrorText(Libc.Errno)}");
+        int fd = StorageFile.Open(path, Libc.O_RDWR | (direct ? Libc.O_DIRECT : 0), role, out _, exclusive);
         try
         {
             (long size, bool isBlock) = SizeOf(fd, path);
@@ -73,6 +74,13 @@ public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
             throw;
         }
     }
+
+    /// <summary>
+    /// Whether two paths name the same storage (one inode, or two nodes of one block device), following
+    /// symlinks; false if either cannot be stat'ed. A path check alone misses a symlink or a second device node.
+    /// </summary>
+    public static bool AreSameFile(string path, string other) =>
+        FileStatus.OfPath(path) is { } a && FileStatus.OfPath(other) is { } b && a.IsSameFileAs(b);
 
     internal static (long Size, bool IsBlockDevice) SizeOf(int fd, string path)
     {

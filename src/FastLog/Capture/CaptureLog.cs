@@ -135,27 +135,30 @@ public sealed unsafe class CaptureLog : IDisposable
         options ??= new CaptureLogOptions();
         if (sectorSize is not (512 or 4096))
             throw new ArgumentOutOfRangeException(nameof(sectorSize), sectorSize, "log sector size must be 512 or 4096");
+        if (string.IsNullOrEmpty(path))
+            throw new IOException("the log path is empty: give the path of a regular file or a block device");
         bool direct = true;
-        int fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC | Libc.O_DIRECT, 420);
+        int fd = OpenOrCreate(path, direct);
         if (fd < 0 && Libc.Errno == Libc.EINVAL)
         {
             direct = false;
-            fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CREAT | Libc.O_CLOEXEC, 420);
+            fd = OpenOrCreate(path, direct);
         }
         if (fd < 0)
-            throw new IOException($"{path}: cannot open the log: {Libc.ErrorText(Libc.Errno)}");
+            throw Libc.Errno == Libc.EBUSY ? StorageFile.Busy(path, "log") : new IOException($"{path}: cannot open the log: {Libc.ErrorText(Libc.Errno)}");
         try
         {
+            StorageFile.RequireRegularFileOrBlockDevice(fd, path, "log");
             (long size, bool isBlockDevice) = FileBackend.SizeOf(fd, path);
             bool writeThrough = isBlockDevice && direct && options.FlushWaitsFor == LogDurability.Durable;
             if (writeThrough)
             {
-                // O_DSYNC cannot be switched on with fcntl: open the device again with it.
-                int dsync = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC | Libc.O_DIRECT | Libc.O_DSYNC, 0);
-                if (dsync < 0)
-                    throw new IOException($"{path}: cannot open the log device with O_DSYNC: {Libc.ErrorText(Libc.Errno)}");
+                // O_DSYNC cannot be switched on with fcntl: open the device again with it (exclusively, once the
+                // first exclusive fd is closed).
                 Libc.Close(fd);
-                fd = dsync;
+                fd = Libc.Open(path, Libc.O_RDWR | Libc.O_CLOEXEC | Libc.O_DIRECT | Libc.O_DSYNC | Libc.O_EXCL, 0);
+                if (fd < 0)
+                    throw new IOException($"{path}: cannot open the log device with O_DSYNC: {Libc.ErrorText(Libc.Errno)}");
             }
             if (!isBlockDevice && Libc.FTruncate(fd, 0) != 0)
                 throw new IOException($"{path}: cannot truncate the log: {Libc.ErrorText(Libc.Errno)}");
@@ -170,6 +173,20 @@ public sealed unsafe class CaptureLog : IDisposable
             Libc.Close(fd);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Opens an existing log file or device, or creates the file. An existing block device is opened O_EXCL: one
+    /// that is mounted or held is refused (EBUSY), and it is held against a mount while logging. (With O_CREAT,
+    /// O_EXCL would mean "must not exist", so the create is a second call.) Returns -1 with errno set on failure.
+    /// </summary>
+    private static int OpenOrCreate(string path, bool direct)
+    {
+        int flags = Libc.O_RDWR | Libc.O_CLOEXEC | (direct ? Libc.O_DIRECT : 0);
+        int fd = Libc.Open(path, flags | Libc.O_EXCL, 0);
+        if (fd < 0 && Libc.Errno == Libc.ENOENT)
+            fd = Libc.Open(path, flags | Libc.O_CREAT, 420);
+        return fd;
     }
 
     /// <summary>Appends a write entry with its payload; returns its end address, or a negative errno.</summary>

@@ -276,14 +276,21 @@ internal sealed unsafe class LogAppender : IDisposable
         return negativeErrno;
     }
 
-    /// <summary>Waits for writes and an fdatasync still in flight (the kernel may be reading ring memory), then frees.</summary>
+    /// <summary>
+    /// Waits for writes and an fdatasync still in flight (the kernel may be reading ring memory), then frees. A
+    /// slot marked done was reaped already (<see cref="Reap"/> stops at a failed write and leaves it, and the done
+    /// slots after it, counted in flight): no completion will come for it, so it is not waited for.
+    /// </summary>
     public void Dispose()
     {
-        while (Busy && _uring.SubmitAndWait(1) >= 0)
+        int outstanding = 0;
+        for (int k = 0; k < _inFlight; k++)
+            outstanding += _slots[(_oldest + k) % Depth].Done ? 0 : 1;
+        while ((outstanding > 0 || _syncInFlight) && _uring.SubmitAndWait(1) >= 0)
         {
             while (_uring.PeekCqe() is var cqe && cqe != null)
             {
-                if (cqe->UserData == SyncTag) _syncInFlight = false; else _inFlight--;
+                if (cqe->UserData == SyncTag) _syncInFlight = false; else outstanding--;
                 _uring.AdvanceCq();
             }
         }

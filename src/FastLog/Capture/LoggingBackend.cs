@@ -70,6 +70,24 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
     public event Action<PowerCutResult>? PowerFailed;
 
     public CaptureLog Log { get; }
+
+    /// <summary>The first request the backing store failed ("write of N bytes at byte B: errno text"), or null.</summary>
+    public string? FirstBackingFailure => Volatile.Read(ref _firstBackingFailure);
+    /// <summary>How many requests the backing store failed.</summary>
+    public long BackingFailures => Interlocked.Read(ref _backingFailures);
+    private string? _firstBackingFailure;
+    private long _backingFailures;
+
+    /// <summary>Notes a request the backing store failed, so capture can say which device failed and why.</summary>
+    internal int BackingFailed(string operation, long offset, long length, int negativeErrno)
+    {
+        if (PoweredOff)
+            return negativeErrno; // a power cut fails every request on purpose: the backing store did not fail
+        Interlocked.Increment(ref _backingFailures);
+        Interlocked.CompareExchange(ref _firstBackingFailure,
+            $"{operation} of {length} bytes at byte {offset}: {Interop.Libc.ErrorText(-negativeErrno)}", null);
+        return negativeErrno;
+    }
     internal LogDurability FlushWaitsFor => _flushWaitsFor;
     public long Size => _inner.Size;
 
@@ -105,7 +123,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
         {
             int rc = _inner.Write(offset, source, fua);
             if (rc != 0)
-                return rc;
+                return BackingFailed("write", offset, source.Length, rc);
             end = Log.AppendWrite(offset, source, fua ? LogEntryFlags.Fua : LogEntryFlags.None);
             if (end < 0)
                 return (int)end;
@@ -138,7 +156,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
             Log.Request(end, _flushWaitsFor); // the log is written or synced while the backing store syncs
             int rc = _inner.Flush();
             if (rc != 0)
-                return FlushFailed(end, rc);
+                return FlushFailed(end, BackingFailed("flush", 0, 0, rc));
             if (ordered)
                 Completed(BlockOp.Flush);
         }
@@ -169,7 +187,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
         {
             int rc = zeroes ? _inner.WriteZeroes(offset, length) : _inner.Discard(offset, length);
             if (rc != 0)
-                return rc;
+                return BackingFailed(zeroes ? "write-zeroes" : "discard", offset, length, rc);
             long end = zeroes ? Log.AppendZeroes(offset, length) : Log.AppendDiscard(offset, length);
             return end < 0 ? (int)end : 0;
         }

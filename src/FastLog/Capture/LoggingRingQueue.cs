@@ -98,6 +98,15 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
     public void Completed(ushort tag, int result)
     {
         BlockRequest request = _requests[tag];
+        if (result < 0)
+            _backend.BackingFailed(request.Op switch
+            {
+                BlockOp.Read => "read",
+                BlockOp.Write => "write",
+                BlockOp.Flush => "flush",
+                BlockOp.Discard => "discard",
+                _ => "write-zeroes",
+            }, request.Offset, request.Length, result);
         if (result < 0 && request.Op == BlockOp.Flush)
             result = _backend.FlushFailed(_flushEnds[tag], result);
         if (result < 0 || request.Op == BlockOp.Read)

@@ -111,7 +111,8 @@ public sealed class CrashExplorer : IDisposable
         return null;
     }
 
-    private static void CheckRanges(LogIndex index, long size)
+    /// <summary>Every write and discard of the log lies inside the device (a LogFormatException naming the first that does not).</summary>
+    internal static void CheckRanges(LogIndex index, long size)
     {
         for (int i = 0; i < index.Count; i++)
         {

@@ -15,6 +15,7 @@ public static class StateMaterializer
     public static CrashState Write(string logPath, string? baseImage, long size, string stateId, string outputPath, int atomicUnit)
     {
         LogIndex index = LogIndexFile.OpenOrBuild(logPath);
+        CrashExplorer.CheckRanges(index, size);
         var cache = new Dictionary<int, CrashPoint>();
         CrashPoint PointAt(int entry)
         {

@@ -5,12 +5,14 @@ namespace FastLog.Interop;
 /// <summary>The few libc calls .NET does not wrap. Every call returns -1 and sets errno on failure.</summary>
 internal static unsafe partial class Libc
 {
-    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40,
-        O_DIRECT = 0x4000, O_DSYNC = 0x1000, O_CLOEXEC = 0x80000, O_TRUNC = 0x200, O_DIRECTORY = 0x10000;
+    public const int O_RDONLY = 0, O_WRONLY = 1, O_RDWR = 2, O_CREAT = 0x40, O_EXCL = 0x80, O_NONBLOCK = 0x800,
+        O_DIRECT = 0x4000, O_DSYNC = 0x1000, O_NOFOLLOW = 0x20000, O_CLOEXEC = 0x80000, O_TRUNC = 0x200, O_DIRECTORY = 0x10000;
+    public const int F_GETFL = 3, F_SETFL = 4;
     public const int FALLOC_FL_KEEP_SIZE = 1, FALLOC_FL_PUNCH_HOLE = 2, FALLOC_FL_ZERO_RANGE = 0x10;
     public const int EINTR = 4, EIO = 5, EAGAIN = 11, EBUSY = 16, ENODEV = 19, EINVAL = 22, ENOSPC = 28,
         EOPNOTSUPP = 95, ENOSYS = 38, ENOENT = 2, EPERM = 1, EACCES = 13, ENOTDIR = 20, EISDIR = 21;
-    public const int S_IFMT = 0xF000, S_IFBLK = 0x6000, S_IFREG = 0x8000;
+    public const int S_IFMT = 0xF000, S_IFBLK = 0x6000, S_IFREG = 0x8000, S_IFDIR = 0x4000, S_IFCHR = 0x2000,
+        S_IFIFO = 0x1000, S_IFSOCK = 0xC000, S_IFLNK = 0xA000;
 
     // _IO(0x12, n) block ioctls (linux/fs.h)
     public const ulong BLKGETSIZE64 = 0x80081272, BLKDISCARD = 0x1277, BLKZEROOUT = 0x127f, BLKSSZGET = 0x1268, BLKFLSBUF = 0x1261;
@@ -54,7 +56,7 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, ulong request, void* argument);
 
-    public const int POSIX_FADV_SEQUENTIAL = 2, POSIX_FADV_WILLNEED = 3;
+    public const int POSIX_FADV_NORMAL = 0, POSIX_FADV_RANDOM = 1, POSIX_FADV_SEQUENTIAL = 2, POSIX_FADV_WILLNEED = 3;
 
     /// <summary>Returns an errno (not -1) on failure, as POSIX specifies.</summary>
     [LibraryImport("libc", EntryPoint = "posix_fadvise")]
@@ -67,6 +69,10 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "statx", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Statx(int dirFd, string path, int flags, uint mask, byte* statxBuffer);
 
+    /// <summary>fcntl with an int argument (F_GETFL/F_SETFL); variadic, passed like a fixed int on x86-64 and arm64 Linux.</summary>
+    [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
     [LibraryImport("libc", EntryPoint = "fstat", SetLastError = true)]
     private static partial int FStatRaw(int fd, byte* statBuffer);
 
@@ -75,11 +81,18 @@ internal static unsafe partial class Libc
     /// <summary>Mode bits (st_mode) and size (st_size) of an open file; x86-64 and arm64 struct stat layouts.</summary>
     public static int FStat(int fd, out uint mode, out long size)
     {
+        int rc = FStat(fd, out FileStatus status);
+        mode = status.Mode;
+        size = status.Size;
+        return rc;
+    }
+
+    /// <summary>struct stat of an open file: which file it is (st_dev, st_ino, st_rdev), its type and size.</summary>
+    public static int FStat(int fd, out FileStatus status)
+    {
         byte* buffer = stackalloc byte[256];
         int rc = FStatRaw(fd, buffer);
-        bool arm = RuntimeInformation.ProcessArchitecture == Architecture.Arm64;
-        mode = *(uint*)(buffer + (arm ? 16 : 24));
-        size = *(long*)(buffer + 48);
+        status = FileStatus.FromStat(buffer);
         return rc;
     }
 

@@ -24,6 +24,9 @@ internal static unsafe partial class Libc
     [LibraryImport("libc", EntryPoint = "geteuid")]
     public static partial uint GetEUid();
 
+    /// <summary>stat(2) into a 256-byte struct stat buffer (decode with <see cref="FileStatus.FromStat"/>).</summary>
+    public static int Stat(string path, byte* statBuffer) => StatRaw(path, statBuffer);
+
     /// <summary>st_dev of <paramref name="path"/> (the first field of struct stat on x86-64 and arm64).</summary>
     public static int StatDevice(string path, out ulong device)
     {

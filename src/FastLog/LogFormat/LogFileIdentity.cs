@@ -13,7 +13,7 @@ public readonly record struct LogFileIdentity(long Length, long LastWriteTicks, 
 {
     public static LogFileIdentity Of(string path)
     {
-        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using var handle = StorageFile.OpenForReading(path);
         (long length, bool isBlockDevice) = SizeOf(handle, path);
         if (isBlockDevice)
             return new LogFileIdentity(length, 0, false);

@@ -38,6 +38,8 @@ public sealed class LogIndex
     public int SectorSize => Header.SectorSize;
     /// <summary>nr_entries from the super block when the index was built.</summary>
     public long DeclaredEntryCount => Header.DeclaredEntryCount;
+    /// <summary>nr_entries exactly as the super block says, for display (it may be 2^63 or more).</summary>
+    public ulong NrEntries => Header.NrEntries;
     /// <summary>Whether entries past nr_entries were scanned for.</summary>
     public bool Scanned => Header.Scanned;
     /// <summary>Valid entries indexed: up to nr_entries (or past it with a scan), fewer if damaged.</summary>
@@ -132,7 +134,7 @@ public sealed class LogIndex
         if (FailedFlushEntries(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(entries), marks) is { Length: > 0 } failed)
             RenumberEpochs(entries, failed);
         var identity = LogFileIdentity.Of(reader.Path);
-        var header = new LogIndexHeader(reader.Path, identity, reader.SectorSize, reader.DeclaredEntryCount,
+        var header = new LogIndexHeader(reader.Path, identity, reader.SectorSize, reader.SuperBlock.EntryCount,
             reader.Options.ScanPastEntryCount, reader.ScanStopReason, damage);
         return new LogIndex(header, entries.ToArray(), marks);
     }

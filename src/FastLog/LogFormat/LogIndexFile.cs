@@ -1,5 +1,8 @@
 using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text;
+using FastLog.Interop;
+using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.LogFormat;
 
@@ -10,16 +13,15 @@ namespace FastLog.LogFormat;
 /// entry count, the 32-byte entries, marks (entry, name), then the scan stop reason and damage, if any.
 /// </summary>
 /// <remarks>
-/// Staleness: the file is used only if the log's length, mtime and nr_entries and the scan choice all match
-/// (for a device, whose mtime means nothing: size, nr_entries, and 16 evenly spaced headers re-read from the
-/// device must match); otherwise the log is re-indexed and the file rewritten (atomically, via rename). Failing to save (read-only
-/// directory) is not an error: the index then lives in memory only.
+/// Trust: the file is outside FastLog's control, so it is used only if the log's length, mtime (meaningless for a
+/// device), nr_entries and the scan choice match and <see cref="LogIndexVerifier"/> finds every indexed header in
+/// the log as recorded; on any disagreement the log is re-indexed and the file rewritten (atomically, via rename
+/// of an O_EXCL|O_NOFOLLOW temporary). An index can therefore never change what a replay or inspect does, only
+/// how fast it starts. Failing to save (read-only directory) is not an error: the index then lives in memory only.
 /// </remarks>
 public static class LogIndexFile
 {
     private const ulong Magic = 0x3130305844494c46; // "FLIDX001"
-
-    private const int VerifiedHeaders = 16;
 
     /// <summary>Where the index of a regular-file log is saved.</summary>
     public static string PathFor(string logPath) => logPath + ".flidx";
@@ -43,23 +45,32 @@ public static class LogIndexFile
     {
         using var reader = LogReader.Open(logPath, new LogReaderOptions { ScanPastEntryCount = scan });
         var identity = LogFileIdentity.Of(logPath);
-        if (TryLoad(logPath, identity, reader.DeclaredEntryCount, scan) is { } saved
-            && (identity.IsRegularFile || HeadersStillMatch(saved, reader)))
+        if (TryLoad(logPath, identity, reader.SuperBlock.EntryCount, scan) is { } saved && LogIndexVerifier.Matches(saved, reader))
             return saved;
         LogIndex index = LogIndex.Build(reader);
         TrySave(index);
         return index;
     }
 
-    /// <summary>Saves <paramref name="index"/> beside its log; returns false if that is not possible.</summary>
+    /// <summary>
+    /// Saves <paramref name="index"/> beside its log; returns false if that is not possible (a directory that is
+    /// not writable: the index then lives in memory only). The file is written under an unpredictable temporary
+    /// name created O_EXCL|O_NOFOLLOW (a planted file or symlink is never written through) and renamed into place.
+    /// </summary>
     public static bool TrySave(LogIndex index)
     {
         string path = PathFor(index.LogPath, index.Header.Identity);
-        string temporary = path + "." + Environment.ProcessId + ".tmp";
+        string temporary = $"{path}.{Convert.ToHexString(RandomNumberGenerator.GetBytes(8))}.tmp";
+        bool created = false;
         try
         {
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!);
-            using (var stream = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20))
+            string directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+            Directory.CreateDirectory(directory);
+            int fd = Libc.Open(temporary, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0b110_100_100);
+            if (fd < 0)
+                return false; // not writable (EACCES, EROFS), or someone raced us to the name: no index file this time
+            created = true;
+            using (var stream = new FileStream(new SafeFileHandle(fd, ownsHandle: true), FileAccess.Write, 1 << 20))
             using (var writer = new BinaryWriter(stream, Encoding.UTF8))
                 Write(writer, index);
             File.Move(temporary, path, overwrite: true);
@@ -67,13 +78,14 @@ public static class LogIndexFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
-            try { File.Delete(temporary); } catch (Exception) { /* best effort */ }
+            if (created)
+                try { File.Delete(temporary); } catch (Exception) { /* best effort */ }
             return false;
         }
     }
 
     /// <summary>The saved index if it exists and matches the log as it is now, else null.</summary>
-    public static LogIndex? TryLoad(string logPath, LogFileIdentity identity, long declaredEntryCount, bool scan)
+    public static LogIndex? TryLoad(string logPath, LogFileIdentity identity, ulong nrEntries, bool scan)
     {
         string path = PathFor(logPath, identity);
         try
@@ -82,19 +94,28 @@ public static class LogIndexFile
             using var reader = new BinaryReader(stream, Encoding.UTF8);
             if (reader.ReadUInt64() != Magic)
                 return null;
-            var savedIdentity = new LogFileIdentity(reader.ReadInt64(), reader.ReadInt64(), true);
-            long declared = reader.ReadInt64();
+            var savedIdentity = new LogFileIdentity(reader.ReadInt64(), reader.ReadInt64(), identity.IsRegularFile);
+            ulong declared = reader.ReadUInt64();
             int sectorSize = reader.ReadInt32();
             bool scanned = reader.ReadBoolean();
-            if (savedIdentity != identity || declared != declaredEntryCount || scanned != scan)
+            if (savedIdentity != identity || declared != nrEntries || scanned != scan)
                 return null;
+            // Sizes from the file are bounded by its length before anything is allocated for them.
             int count = reader.ReadInt32();
+            if (count < 0 || count > (stream.Length - stream.Position) / Marshal.SizeOf<LogIndexEntry>())
+                return null;
             var entries = new LogIndexEntry[count];
             stream.ReadExactly(MemoryMarshal.AsBytes(entries.AsSpan()));
             int markCount = reader.ReadInt32();
+            if (markCount < 0 || markCount > count || markCount > (stream.Length - stream.Position) / 5)
+                return null;
             var marks = new Dictionary<int, string>(markCount);
             for (int i = 0; i < markCount; i++)
-                marks[reader.ReadInt32()] = reader.ReadString();
+            {
+                int entry = reader.ReadInt32();
+                if (entry < 0 || entry >= count || !marks.TryAdd(entry, reader.ReadString()))
+                    return null;
+            }
             string? stopReason = reader.ReadBoolean() ? reader.ReadString() : null;
             LogFormatException? damage = reader.ReadBoolean()
                 ? new LogFormatException(logPath, reader.ReadInt64(), reader.ReadInt64(), reader.ReadString())
@@ -108,27 +129,13 @@ public static class LogIndexFile
         }
     }
 
-    /// <summary>Re-reads a sample of headers; a different log on the same device shows up as a mismatch.</summary>
-    private static bool HeadersStillMatch(LogIndex index, LogReader reader)
-    {
-        for (int k = 0; k < VerifiedHeaders && index.Count > 0; k++)
-        {
-            int i = (int)((long)k * (index.Count - 1) / (VerifiedHeaders - 1));
-            ref readonly LogIndexEntry expected = ref index[i];
-            LogEntryHeader actual = reader.ReadHeaderAt(expected.HeaderOffset);
-            if (actual.Sector != expected.Sector || actual.NrSectors != expected.NrSectors || actual.Flags != expected.Flags)
-                return false;
-        }
-        return true;
-    }
-
     private static void Write(BinaryWriter writer, LogIndex index)
     {
         LogIndexHeader h = index.Header;
         writer.Write(Magic);
         writer.Write(h.Identity.Length);
         writer.Write(h.Identity.LastWriteTicks);
-        writer.Write(h.DeclaredEntryCount);
+        writer.Write(h.NrEntries);
         writer.Write(h.SectorSize);
         writer.Write(h.Scanned);
         writer.Write(index.Count);

@@ -5,7 +5,11 @@ internal sealed record LogIndexHeader(
     string LogPath,
     LogFileIdentity Identity,
     int SectorSize,
-    long DeclaredEntryCount,
+    ulong NrEntries,
     bool Scanned,
     string? ScanStopReason,
-    LogFormatException? Damage);
+    LogFormatException? Damage)
+{
+    /// <summary>nr_entries as a count to compare entry numbers with: values from 2^63 on, which no log can hold, clamp.</summary>
+    public long DeclaredEntryCount => (long)Math.Min(NrEntries, long.MaxValue);
+}

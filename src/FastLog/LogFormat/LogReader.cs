@@ -1,3 +1,4 @@
+using FastLog.Interop;
 using Microsoft.Win32.SafeHandles;
 
 namespace FastLog.LogFormat;
@@ -55,12 +56,14 @@ public sealed class LogReader : IDisposable
 
     /// <summary>Opens a log and validates its super block.</summary>
     /// <exception cref="LogFormatException">The super block is truncated or not dm-log-writes v1.</exception>
-    /// <exception cref="IOException">The file cannot be opened or read.</exception>
+    /// <exception cref="IOException">The file cannot be opened or read, or is not a regular file or block device
+    /// (a FIFO, pipe, directory: the message says which).</exception>
     public static LogReader Open(string path, LogReaderOptions? options = null)
     {
-        SafeFileHandle handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, FileOptions.SequentialScan);
+        SafeFileHandle handle = StorageFile.OpenForReading(path);
         try
         {
+            handle.Advise(Libc.POSIX_FADV_SEQUENTIAL);
             long length = LogFileIdentity.SizeOf(handle, path).Size;
             Span<byte> super = stackalloc byte[LogSuperBlock.EncodedSize];
             int read = RandomAccess.Read(handle, super, 0);
@@ -112,11 +115,25 @@ public sealed class LogReader : IDisposable
         return true;
     }
 
-    /// <summary>Decodes the 32-byte header at <paramref name="headerOffset"/> with one small read, without validation or moving.</summary>
-    public LogEntryHeader ReadHeaderAt(long headerOffset)
+    /// <summary>Tells the kernel how the log will be read next (POSIX_FADV_RANDOM for scattered header reads,
+    /// POSIX_FADV_SEQUENTIAL, the default, for a pass).</summary>
+    internal void Advise(int advice) => _handle.Advise(advice);
+
+    /// <summary>
+    /// Reads <paramref name="destination"/>.Length bytes at <paramref name="offset"/> with one read, without
+    /// validation or moving; false if the file ends before.
+    /// </summary>
+    public bool TryReadAt(long offset, Span<byte> destination)
     {
-        Span<byte> header = stackalloc byte[LogEntryHeader.EncodedSize];
-        return RandomAccess.Read(_handle, header, headerOffset) == header.Length ? LogEntryHeader.ReadFrom(header) : default;
+        int done = 0;
+        while (done < destination.Length)
+        {
+            int n = RandomAccess.Read(_handle, destination[done..], offset + done);
+            if (n <= 0)
+                return false;
+            done += n;
+        }
+        return true;
     }
 
     /// <summary>The header sector of the entry last returned, e.g. to copy it bit for bit.</summary>

@@ -8,6 +8,8 @@ public sealed class LogStatistics
 {
     public int SectorSize { get; private init; }
     public long DeclaredEntryCount { get; private init; }
+    /// <summary>nr_entries exactly as the super block says (2^63 or more shows as it is).</summary>
+    public ulong NrEntries { get; private init; }
     public long Entries { get; private set; }
     /// <summary>Entries carrying payload (neither discard nor mark, nr_sectors &gt; 0).</summary>
     public long Writes { get; private set; }
@@ -20,7 +22,8 @@ public sealed class LogStatistics
     public long Marks { get; private set; }
     public long MetadataWrites { get; private set; }
     public long BytesWritten { get; private set; }
-    public long BytesDiscarded { get; private set; }
+    /// <summary>Sum of DISCARD ranges: each fits in 2^63 bytes, their sum need not (a device discarded many times over).</summary>
+    public UInt128 BytesDiscarded { get; private set; }
     /// <summary>Writes that start exactly where the previous write ended.</summary>
     public long SequentialWrites { get; private set; }
     public double SequentialShare => Writes <= 1 ? 0 : (double)SequentialWrites / (Writes - 1);
@@ -38,7 +41,7 @@ public sealed class LogStatistics
     {
         var stats = new LogStatistics
         {
-            SectorSize = index.SectorSize, DeclaredEntryCount = index.DeclaredEntryCount,
+            SectorSize = index.SectorSize, DeclaredEntryCount = index.DeclaredEntryCount, NrEntries = index.NrEntries,
             RecoveredEntries = index.RecoveredEntries, Damage = index.Damage,
         };
         stats.Collect(index);
@@ -69,7 +72,7 @@ public sealed class LogStatistics
             if ((f & LogEntryFlags.Discard) != 0)
             {
                 Discards++;
-                BytesDiscarded += (long)e.NrSectors * sectorSize;
+                BytesDiscarded += (UInt128)e.NrSectors * (uint)sectorSize;
                 continue;
             }
             if ((f & LogEntryFlags.Mark) != 0 || e.NrSectors == 0)

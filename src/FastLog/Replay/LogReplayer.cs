@@ -1,3 +1,5 @@
+using FastLog.Backends;
+using FastLog.Interop;
 using FastLog.LogFormat;
 using Microsoft.Win32.SafeHandles;
 
@@ -50,7 +52,7 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
             return 1;
         }
         if (options.Scan)
-            error.WriteLine($"scan: nr_entries={index.DeclaredEntryCount}, recovered {index.RecoveredEntries} more entries, stopped at {index.ScanStopReason ?? "the end of the log"}");
+            error.WriteLine($"scan: nr_entries={index.NrEntries}, recovered {index.RecoveredEntries} more entries, stopped at {index.ScanStopReason ?? "the end of the log"}");
         // With a scan the log ends where the scan stopped, but never before nr_entries: damage inside the
         // declared entries must still surface as an error, not as a shorter log.
         long entryCount = options.Scan ? Math.Max(index.Count, index.DeclaredEntryCount) : index.DeclaredEntryCount;
@@ -58,6 +60,11 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         ReplayTarget? target = null;
         if (options.ReplayPath is { } replayPath)
         {
+            if (FileBackend.AreSameFile(options.LogPath, replayPath))
+            {
+                error.WriteLine($"Couldn't open replay file {replayPath}: it is the log {options.LogPath} itself (same device and inode); replaying onto it would overwrite the log");
+                return 1;
+            }
             try
             {
                 target = ReplayTarget.Open(replayPath, options.Direct, options.Verbosity > 0 ? output : null);
@@ -80,14 +87,16 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
             }
             if (options.Find)
                 return Find(index, start, entryCount);
+            // nr_entries is printed as the super block has it (replay-log's %llu), even where the count used clamps.
+            string shownCount = options.Scan ? entryCount.ToString() : index.NrEntries.ToString();
             if (options.PrintEntryCount)
             {
-                output.WriteLine(entryCount);
+                output.WriteLine(shownCount);
                 return 0;
             }
             if (target is null)
             {
-                output.WriteLine($"Log version={LogSuperBlock.Version}, sectorsize={index.SectorSize}, entries={entryCount}");
+                output.WriteLine($"Log version={LogSuperBlock.Version}, sectorsize={index.SectorSize}, entries={shownCount}");
                 return 0;
             }
             return Replay(index, target, start, entryCount);
@@ -142,8 +151,9 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         int exitCode = 0;
         // The index validated every header when it was built, so replay reads only payloads, straight into
         // the target's coalescing buffers; headers are never read twice.
-        using SafeFileHandle log = File.OpenHandle(options.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        using SafeFileHandle log = StorageFile.OpenForReading(options.LogPath);
         var prefetcher = new LogPrefetcher(log, LogFileIdentity.SizeOf(log, options.LogPath).Size);
+        Exception? failure = null;
         try
         {
             ulong replayed = 0;
@@ -155,7 +165,14 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
                     break;
                 }
                 ref readonly LogIndexEntry entry = ref index[(int)i];
-                Apply(log, prefetcher, target, i, entry, index.SectorSize);
+                try
+                {
+                    Apply(log, prefetcher, target, i, entry, index.SectorSize);
+                }
+                catch (TargetRangeException e)
+                {
+                    throw new LogFormatException(options.LogPath, i, entry.HeaderOffset, e.Message);
+                }
                 replayed++;
                 if (options.Check is { } check && check.IsDue(replayed, index.CompletedFlags((int)i)) && !RunFsck(target))
                 {
@@ -166,12 +183,26 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
             }
             EntriesReplayed = (long)replayed;
         }
-        finally
+        catch (Exception e) when (e is LogFormatException or IOException)
         {
-            output.Flush();
+            failure = e;
+        }
+        output.Flush();
+        Exception? syncFailure = null;
+        try
+        {
             target.Sync(); // replay-log fsyncs even when it stops on an error
-            BytesWritten = target.BytesWritten;
-            WriteCalls = target.WriteCalls;
+        }
+        catch (IOException e)
+        {
+            syncFailure = e;
+        }
+        BytesWritten = target.BytesWritten;
+        WriteCalls = target.WriteCalls;
+        if (failure is not null || syncFailure is not null)
+        {
+            ReportInLogOrder(target.WriteFailure, failure?.Message, syncFailure?.Message);
+            return 1;
         }
         return exitCode;
     }
@@ -190,6 +221,18 @@ public sealed class LogReplayer(ReplayOptions options, TextWriter output, TextWr
         if (!entry.IsDiscard)
             prefetcher.Reading(payloadOffset);
         target.Apply(log, entry, sectorSize);
+    }
+
+    /// <summary>
+    /// Reports every distinct error of a replay, the first one first, so a later one never hides it: a failed
+    /// write of the target (found late: writes are queued) belongs to entries before the one the replay stopped at,
+    /// and the final fsync comes after both.
+    /// </summary>
+    private void ReportInLogOrder(params string?[] errors)
+    {
+        string[] distinct = errors.OfType<string>().Distinct(StringComparer.Ordinal).ToArray();
+        for (int i = 0; i < distinct.Length; i++)
+            error.WriteLine(i == 0 ? distinct[i] : $"then: {distinct[i]}");
     }
 
     private bool RunFsck(ReplayTarget target)

@@ -16,6 +16,9 @@ namespace FastLog.Replay;
 /// <remarks>
 /// Ordering invariant: one writer thread issues queued runs in FIFO order, and every discard and sync first
 /// waits for the queue to empty, so operations reach the target in log order. Not thread-safe for callers.
+/// Range invariant: nothing is written outside a block device (a <see cref="TargetRangeException"/> is thrown
+/// before), and a discard never grows a regular file: it is clipped to the file's extent (its size when opened or
+/// the end of the furthest write since), beyond which the file reads zeros anyway.
 /// </remarks>
 public sealed unsafe class ReplayTarget : IDisposable
 {
@@ -39,6 +42,7 @@ public sealed unsafe class ReplayTarget : IDisposable
     private int _runLength;
     private bool _zeroInsteadOfDiscard;
     private readonly TextWriter? _verbose;
+    private long _extent; // regular file: its size when opened, or the end of the furthest write since
 
     private ReplayTarget(FileBackend buffered, FileBackend? direct, int capacity, TextWriter? verbose)
     {
@@ -46,6 +50,7 @@ public sealed unsafe class ReplayTarget : IDisposable
         _direct = direct;
         _capacity = capacity;
         _verbose = verbose;
+        _extent = buffered.Size;
         _buffers = new nint[BufferCount];
         for (int i = 0; i < BufferCount; i++)
         {
@@ -59,6 +64,8 @@ public sealed unsafe class ReplayTarget : IDisposable
 
     public string Path => _buffered.Path;
     public bool IsBlockDevice => _buffered.IsBlockDevice;
+    /// <summary>Bytes in the device, or in the regular file when it was opened (a file grows as it is written).</summary>
+    public long Size => _buffered.Size;
     /// <summary>Bytes handed to pwrite, and how many pwrite calls carried them (coalescing shows as few calls).</summary>
     public long BytesWritten { get; private set; }
     public long WriteCalls { get; private set; }
@@ -71,11 +78,12 @@ public sealed unsafe class ReplayTarget : IDisposable
     /// </summary>
     public static ReplayTarget Open(string path, bool direct = true, TextWriter? verbose = null, int bufferSize = 16 << 20)
     {
-        FileBackend buffered = FileBackend.Open(path, direct: false, allowEmpty: true);
+        FileBackend buffered = FileBackend.Open(path, direct: false, allowEmpty: true, role: "replay target");
         FileBackend? directBackend = null;
         if (direct)
         {
-            try { directBackend = FileBackend.Open(path, direct: true, allowEmpty: true); }
+            // The buffered fd holds a block device exclusively; a second O_EXCL open of it would be refused.
+            try { directBackend = FileBackend.Open(path, direct: true, allowEmpty: true, exclusive: false, role: "replay target"); }
             catch (IOException) { /* O_DIRECT unsupported here: buffered only */ }
         }
         return new ReplayTarget(buffered, directBackend, Math.Max(bufferSize, 1 << 16) & ~4095, verbose);
@@ -100,6 +108,7 @@ public sealed unsafe class ReplayTarget : IDisposable
     /// <summary>Queues <paramref name="data"/> for byte offset <paramref name="offset"/>.</summary>
     public void Write(long offset, ReadOnlySpan<byte> data)
     {
+        CheckRange("write", offset, data.Length);
         while (!data.IsEmpty)
         {
             Span<byte> room = RoomAt(offset, data.Length);
@@ -117,6 +126,7 @@ public sealed unsafe class ReplayTarget : IDisposable
     /// </summary>
     public void WriteFrom(SafeFileHandle source, long sourceOffset, long offset, long length)
     {
+        CheckRange("write", offset, length);
         while (length > 0)
         {
             Span<byte> room = RoomAt(offset, (int)Math.Min(length, int.MaxValue));
@@ -128,6 +138,20 @@ public sealed unsafe class ReplayTarget : IDisposable
             sourceOffset += read;
             length -= read;
         }
+    }
+
+    /// <summary>
+    /// Throws before a write or discard of [offset, offset+length) that leaves a block device or starts before
+    /// byte 0; for a regular file it records how far the file extends.
+    /// </summary>
+    private void CheckRange(string what, long offset, long length)
+    {
+        if (offset < 0 || length < 0 || offset > long.MaxValue - length)
+            throw new TargetRangeException($"{what} of {length} bytes at byte {offset} of {Path} is outside any device");
+        if (IsBlockDevice && offset + length > Size)
+            throw new TargetRangeException($"{what} of bytes {offset}..{offset + length} reaches past the end of {Path} ({Size} bytes)");
+        if (!IsBlockDevice && what == "write")
+            _extent = Math.Max(_extent, offset + length);
     }
 
     /// <summary>
@@ -154,6 +178,11 @@ public sealed unsafe class ReplayTarget : IDisposable
     /// <summary>Discards [offset, offset+length): afterwards the range reads back as zeros.</summary>
     public void Discard(long offset, long length)
     {
+        CheckRange("discard", offset, length);
+        if (!IsBlockDevice)
+            length = Math.Min(length, Math.Max(0, _extent - offset));
+        if (length == 0)
+            return;
         Drain();
         while (length > 0)
         {
@@ -227,11 +256,13 @@ public sealed unsafe class ReplayTarget : IDisposable
         }
     }
 
+    /// <summary>The first failed write of the target, as text, or null; set by the writer thread.</summary>
+    public string? WriteFailure => Volatile.Read(ref _writeError) is < 0 and int rc ? $"Error writing data to {Path}: {Libc.ErrorText(-rc)}" : null;
+
     private void ThrowIfWriteFailed()
     {
-        int rc = Volatile.Read(ref _writeError);
-        if (rc < 0)
-            throw new IOException($"Error writing data to {Path}: {Libc.ErrorText(-rc)}");
+        if (WriteFailure is { } failure)
+            throw new IOException(failure);
     }
 
     private int WriteRun(byte* buffer, long offset, int length)

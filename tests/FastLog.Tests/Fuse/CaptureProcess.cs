@@ -28,7 +28,7 @@ internal sealed class CaptureProcess : IDisposable
         Device = line.Result;
     }
 
-    public static string SocketFor(string device) => FastLog.Capture.MarkServer.PathFor(device);
+    public static string SocketFor(string device) => FastLog.Capture.MarkServer.PathFor(device)!;
 
     public string Device { get; }
     public int Pid => _process.Id;
