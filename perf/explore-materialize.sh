@@ -6,7 +6,8 @@
 #
 # Usage: sudo perf/explore-materialize.sh [BUDGET...]      (default budgets: 1000 100000)
 # Env:   FASTLOG (default bin/fastlog), WORK (default /var/tmp/fastlog-perf-materialize), RUNS (default 3),
-#        JOBS (default 2), SIZE_MIB (payload logged; default 64 = 256 epochs of 64 writes)
+#        JOBS (default 2), SIZE_MIB (payload logged; default 64 = 256 epochs of 64 writes). The generated log is
+#        kept in WORK for the next run; reports are removed.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
