@@ -36,10 +36,10 @@ internal static class MaterializeCommand
         try
         {
             LogIndex index = LogIndexFile.OpenOrBuild(log);
-            var options = new ExploreOptions { LogPath = log, BaseImage = parse.GetValue(Base), DeviceSize = parse.GetValue(Size), Checker = null! };
-            long size = CrashExplorer.ResolveSize(options, index);
+            string? baseImage = parse.GetValue(Base);
+            long size = CrashExplorer.ResolveSize(log, baseImage, parse.GetValue(Size), index);
             int unit = parse.GetValue(AtomicUnit) is > 0 and int u ? u : index.SectorSize;
-            CrashState state = StateMaterializer.Write(log, options.BaseImage, size, id, output, unit);
+            CrashState state = StateMaterializer.Write(log, baseImage, size, id, output, unit);
             Console.Error.WriteLine($"fastlog materialize: wrote {output} ({size} bytes): state {state.Id}, power cut after entry {state.CrashEntry}, " +
                                     $"{state.PersistedCount} of {state.Persisted.Length} volatile writes persisted");
             return 0;

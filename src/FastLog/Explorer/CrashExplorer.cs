@@ -56,7 +56,7 @@ public sealed class CrashExplorer : IDisposable
         _index = LogIndexFile.OpenOrBuild(options.LogPath);
         if (_index.Count == 0)
             throw new LogFormatException($"{options.LogPath}: the log has no entries: nothing to explore");
-        DeviceSize = ResolveSize(options, _index);
+        DeviceSize = ResolveSize(options.LogPath, options.BaseImage, options.DeviceSize, _index);
         CheckRanges(_index, DeviceSize);
         _log = File.OpenHandle(options.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
         _workDirectory = Directory.CreateDirectory(Path.Combine(options.WorkRoot, $"fastlog-explore.{Environment.ProcessId}.{Path.GetRandomFileName()}")).FullName;
@@ -85,20 +85,17 @@ public sealed class CrashExplorer : IDisposable
     /// The device size: --size, else the base image's, else what capture recorded (a <c>fastlog:size=N</c> mark).
     /// A log that says nothing and no size given is a usage error.
     /// </summary>
-    public static long ResolveSize(ExploreOptions options, LogIndex index)
+    public static long ResolveSize(string logPath, string? baseImage, long? deviceSize, LogIndex index)
     {
-        long? fromBase = options.BaseImage is { } image ? new FileInfo(image).Length : null;
-        long? recorded = RecordedSize(index);
-        if (options.DeviceSize is long given)
+        long? fromBase = baseImage is not null ? new FileInfo(baseImage).Length : null;
+        if (deviceSize is long given)
         {
             if (fromBase is long b && b != given)
-                throw new ArgumentException($"--size {given} differs from the base image {options.BaseImage} ({b} bytes)");
+                throw new ArgumentException($"--size {given} differs from the base image {baseImage} ({b} bytes)");
             return given;
         }
-        if (fromBase is long fromImage)
-            return fromImage;
-        return recorded ?? throw new ArgumentException(
-            $"{options.LogPath}: the log does not record the device's size (logs of the kernel's dm-log-writes do not): give --size or --base");
+        return fromBase ?? RecordedSize(index) ?? throw new ArgumentException(
+            $"{logPath}: the log does not record the device's size (logs of the kernel's dm-log-writes do not): give --size or --base");
     }
 
     /// <summary>The size a FastLog capture records as its first entry, a mark <c>fastlog:size=N</c>.</summary>
