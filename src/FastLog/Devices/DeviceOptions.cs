@@ -44,7 +44,7 @@ public sealed record DeviceOptions
             return "queues and queue depth must be at least 1";
         if (FrontendOptions.LogicalBlockSize is not (512 or 4096))
             return "the logical block size must be 512 or 4096";
-        if (Log is not null && Path.GetFullPath(Log) == Path.GetFullPath(Backing))
+        if (Log is not null && (Path.GetFullPath(Log) == Path.GetFullPath(Backing) || FileBackend.AreSameFile(Log, Backing)))
             return "the log cannot be the backing store";
         if (PowerFail is { } p && p.CacheBytes % FrontendOptions.LogicalBlockSize != 0)
             return $"the cache size must be a multiple of the logical block size {FrontendOptions.LogicalBlockSize}";

@@ -93,7 +93,7 @@ public sealed class LoggedDevice : IDisposable
             {
                 return FileBackend.Open(path, direct: true);
             }
-            catch (IOException) when (File.Exists(path)) // a missing path is reported by the plain open below
+            catch (IOException e) when (File.Exists(path) && e is not DeviceBusyException) // a missing path is reported by the plain open below
             {
                 say?.Invoke($"fastlog: {path}: O_DIRECT refused, using the page cache");
             }
