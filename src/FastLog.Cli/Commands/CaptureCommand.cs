@@ -95,11 +95,11 @@ internal static class CaptureCommand
             return Run(
                 parse.GetValue(backing)!, parse.GetValue(log), parse.GetValue(frontend)!, parse.GetValue(noLog), parse.GetValue(buffered),
                 Enum.Parse<LogDurability>(parse.GetValue(durability)!, ignoreCase: true),
+                parse.GetValue(blockSize),
                 new FrontendOptions
                 {
                     Queues = parse.GetValue(queues),
                     QueueDepth = parse.GetValue(depth),
-                    LogicalBlockSize = parse.GetValue(blockSize),
                 },
                 powerFailOptions);
         });
@@ -155,7 +155,7 @@ internal static class CaptureCommand
     }
 
     private static int Run(string backingPath, string? logPath, string frontendName, bool noLog, bool buffered,
-        LogDurability flushWaitsFor, FrontendOptions options, PowerFailOptions? powerFail)
+        LogDurability flushWaitsFor, int logicalBlockSize, FrontendOptions options, PowerFailOptions? powerFail)
     {
         if (!noLog && string.IsNullOrEmpty(logPath))
             return Fail(powerFail is null ? "--log is required (or --no-log to serve without logging)" : "--power-fail needs a log (the log is what reproduces the crash)");
@@ -166,6 +166,7 @@ internal static class CaptureCommand
             Backing = backingPath,
             Log = noLog ? null : logPath,
             Frontend = Enum.Parse<FrontendKind>(frontendName, ignoreCase: true),
+            LogicalBlockSize = logicalBlockSize,
             FrontendOptions = options,
             Durability = flushWaitsFor,
             BufferedBacking = buffered,
@@ -191,7 +192,7 @@ internal static class CaptureCommand
             try
             {
                 marks = new MarkServer(path, device.Mark,
-                    control: logging is null ? null : request => PowerControl.Handle(logging, request), sectorSize: options.LogicalBlockSize);
+                    control: logging is null ? null : request => PowerControl.Handle(logging, request), sectorSize: logicalBlockSize);
             }
             catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
             {
@@ -199,7 +200,7 @@ internal static class CaptureCommand
             }
             if (powerFail is not null)
                 logging!.PowerFailed += cut => Console.Error.WriteLine(
-                    $"fastlog: power failed on {path}: {PowerControl.Describe(cut, options.LogicalBlockSize)}; every request fails " +
+                    $"fastlog: power failed on {path}: {PowerControl.Describe(cut, logicalBlockSize)}; every request fails " +
                     $"with EIO until 'fastlog poweron {path}'");
             using Timer? timer = powerFail?.Trigger is { Kind: PowerFailTriggerKind.AfterSeconds } timed
                 ? new Timer(_ => logging!.PowerFail(), null, TimeSpan.FromSeconds(timed.Seconds), Timeout.InfiniteTimeSpan)

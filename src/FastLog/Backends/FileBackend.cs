@@ -12,14 +12,21 @@ public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
     private readonly int _fd;
     private int _disposed;
 
-    private FileBackend(int fd, string path, long size, bool isBlockDevice, bool direct)
+    private FileBackend(int fd, string path, long size, bool isBlockDevice, bool direct, int logicalBlockSize)
     {
         _fd = fd;
         Path = path;
         Size = size;
         IsBlockDevice = isBlockDevice;
         Direct = direct;
+        // O_DIRECT refuses requests smaller than the store's direct I/O unit; through the page cache any sector works.
+        int unit = direct ? DirectIoAlignment.Of(path) ?? 512 : 512;
+        Capabilities = new DeviceCapabilities(Math.Max(logicalBlockSize, unit <= 512 ? 512 : 4096));
     }
+
+    /// <summary>A cache (the page cache, the disk's) that fdatasync empties; FUA is RWF_DSYNC; DISCARD punches a
+    /// hole or is BLKDISCARD (zeros where the device cannot); WRITE_ZEROES is ZERO_RANGE or BLKZEROOUT.</summary>
+    public DeviceCapabilities Capabilities { get; }
 
     /// <summary>Opened O_DIRECT: buffers the frontends hand over are aligned; others go through <see cref="Bounce"/>.</summary>
     public bool Direct { get; }
@@ -58,15 +65,19 @@ public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
     /// holds): writing a mounted file system's device destroys it, so a busy device is refused
     /// (<see cref="StorageFile.Open"/>). <paramref name="role"/> names the file in errors.
     /// </summary>
-    public static FileBackend Open(string path, bool direct = false, bool allowEmpty = false, bool exclusive = true, string role = "backing store")
+    /// <param name="logicalBlockSize">The device's block size, 512 or 4096; declared larger where O_DIRECT needs it.</param>
+    public static FileBackend Open(string path, bool direct = false, bool allowEmpty = false, bool exclusive = true, string role = "backing store",
+        int logicalBlockSize = 512)
     {
+        if (logicalBlockSize is not (512 or 4096))
+            throw new ArgumentOutOfRangeException(nameof(logicalBlockSize), logicalBlockSize, "512 or 4096");
         int fd = StorageFile.Open(path, Libc.O_RDWR | (direct ? Libc.O_DIRECT : 0), role, out _, exclusive);
         try
         {
             (long size, bool isBlock) = SizeOf(fd, path);
             if (size <= 0 && !(allowEmpty && !isBlock))
                 throw new IOException($"{path}: backing store is empty; create it with a size first (e.g. truncate -s 1G {path})");
-            return new FileBackend(fd, path, size, isBlock, direct);
+            return new FileBackend(fd, path, size, isBlock, direct, logicalBlockSize);
         }
         catch
         {
@@ -124,13 +135,19 @@ public sealed unsafe class FileBackend : IBlockBackend, IRingBackend
             }
             if (n == 0)
             {
-                new Span<byte>(p + done, (int)(count - done)).Clear(); // past the end of a file that shrank: zeros, as a hole reads
+                ZeroPastEnd(p + done, count - done);
                 break;
             }
             done += n;
         }
         return 0;
     }
+
+    /// <summary>
+    /// The rest of a read that hit end of file: the device's size was fixed when it was opened, so a file that shrank
+    /// since (someone truncated it) reads zeros there, as a hole does, on both the synchronous and the ring path.
+    /// </summary>
+    internal static void ZeroPastEnd(byte* data, long length) => new Span<byte>(data, checked((int)length)).Clear();
 
     public int Write(long offset, ReadOnlySpan<byte> source, bool fua)
     {

@@ -71,8 +71,7 @@ internal sealed unsafe class FileRingQueue : IRingBackendQueue
                 _sink.Completed(tag, -Libc.EIO);
                 return;
             }
-            // Past the end of a file that shrank: zeros, as FileBackend.Read gives.
-            new Span<byte>((byte*)_buffers[tag] + _done[tag], (int)(request.Length - _done[tag])).Clear();
+            FileBackend.ZeroPastEnd((byte*)_buffers[tag] + _done[tag], request.Length - _done[tag]);
             _done[tag] = request.Length;
         }
         _done[tag] += result;

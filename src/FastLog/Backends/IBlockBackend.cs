@@ -12,7 +12,7 @@ namespace FastLog.Backends;
 /// <list type="bullet">
 /// <item>Calls come from several frontend threads at once; an implementation is thread-safe. Requests that
 /// overlap in flight have no defined order between them, as on real hardware.</item>
-/// <item>Offsets and lengths are in bytes and multiples of the frontend's logical block size.</item>
+/// <item>Offsets and lengths are in bytes and multiples of <see cref="Capabilities"/>' logical block size.</item>
 /// <item>Each call returns 0 on success or a negative errno (-EIO, -ENOSPC, ...), which frontends pass to
 /// the kernel unchanged. No exceptions on the I/O path: power-fail injection fails every request.</item>
 /// <item>A call returns only when the request is complete, i.e. when the frontend may report completion.
@@ -24,6 +24,11 @@ public interface IBlockBackend : IDisposable
 {
     /// <summary>Capacity in bytes.</summary>
     long Size { get; }
+
+    /// <summary>What this device is (block sizes, cache, FUA, DISCARD, WRITE_ZEROES): frontends show exactly this to
+    /// the kernel, so offsets and lengths arrive in multiples of its logical block size and the kernel sends only the
+    /// requests it declares. A wrapper states what the stack is at its layer, from its inner backend's.</summary>
+    DeviceCapabilities Capabilities { get; }
 
     int Read(long offset, Span<byte> destination);
 

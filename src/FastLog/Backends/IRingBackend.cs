@@ -33,6 +33,14 @@ internal interface IRequestSink
     void Completed(ushort tag, int result);
 }
 
+/// <summary>The one place that decides how a backend layer serves a queue thread (the frontend's top layer, and each
+/// wrapper's inner one): on the ring when it can, else synchronously.</summary>
+internal static class BackendQueues
+{
+    public static IRingBackendQueue Open(IBlockBackend backend, BackendRing ring, IRequestSink sink) =>
+        backend is IRingBackend ringBackend ? ringBackend.OpenQueue(ring, sink) : new SyncRingQueue(backend, sink);
+}
+
 /// <summary>Any <see cref="IBlockBackend"/> as a ring queue: each request is served synchronously when it starts.</summary>
 internal sealed unsafe class SyncRingQueue(IBlockBackend backend, IRequestSink sink) : IRingBackendQueue
 {

@@ -4,19 +4,23 @@ namespace FastLog.Backends;
 
 /// <summary>
 /// A store in process memory: for embedded use, for tests that need a device without a disk, and to measure the
-/// capture pipeline at full speed. Durable means nothing here, so Flush succeeds at once.
+/// capture pipeline at full speed. Durable means nothing here, so Flush succeeds at once and the device declares no
+/// volatile cache (a logging backend over it still does: the log must see every FLUSH).
 /// </summary>
 public sealed unsafe class MemoryBackend : IBlockBackend
 {
     private byte* _memory;
 
-    public MemoryBackend(long size)
+    public MemoryBackend(long size, int logicalBlockSize = 512)
     {
         Size = size;
+        Capabilities = new DeviceCapabilities(logicalBlockSize, Math.Max(4096, logicalBlockSize), VolatileCache: false, Fua: false);
+        Capabilities.Validate();
         _memory = (byte*)NativeMemory.AllocZeroed((nuint)size);
     }
 
     public long Size { get; }
+    public DeviceCapabilities Capabilities { get; }
 
     public int Read(long offset, Span<byte> destination)
     {

@@ -62,8 +62,18 @@ public sealed unsafe class VolatileCacheBackend : IBlockBackend
         if (capacityBytes < MinimumCapacity || capacityBytes % blockSize != 0 || capacityBytes / blockSize > int.MaxValue / 4)
             throw new ArgumentOutOfRangeException(nameof(capacityBytes), capacityBytes,
                 $"the cache size is a multiple of {blockSize} bytes from {MinimumCapacity >> 20} MiB to {((long)int.MaxValue / 4 * blockSize) >> 30} GiB");
+        if (blockSize < inner.Capabilities.LogicalBlockSize)
+            throw new ArgumentException($"the cache's block size {blockSize} is below the inner backend's logical block size {inner.Capabilities.LogicalBlockSize}", nameof(blockSize));
         Inner = inner;
         BlockSize = blockSize;
+        // A cache that a cut can lose is what the kernel must send FLUSH and FUA for.
+        Capabilities = inner.Capabilities with
+        {
+            LogicalBlockSize = blockSize,
+            PhysicalBlockSize = Math.Max(blockSize, inner.Capabilities.PhysicalBlockSize),
+            VolatileCache = true,
+            Fua = true,
+        };
         Keep = keep;
         _blockShift = System.Numerics.BitOperations.Log2((uint)blockSize);
         int slots = (int)(capacityBytes / blockSize);
@@ -89,6 +99,7 @@ public sealed unsafe class VolatileCacheBackend : IBlockBackend
 
     public IBlockBackend Inner { get; }
     public long Size => Inner.Size;
+    public DeviceCapabilities Capabilities { get; }
     public int BlockSize { get; }
     public int CapacityBlocks { get; }
     public PowerFailKeep Keep { get; }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using FastLog.Backends;
 using FastLog.Interop;
 using FastLog.LogFormat;
@@ -23,7 +24,10 @@ namespace FastLog.Capture;
 /// </list>
 /// A failed log fails every later request with its errno, so a test never runs on unlogged I/O.
 /// <para>A FLUSH whose inner flush fails is voided by a <see cref="FailedFlushMark"/> appended before the failure is
-/// returned, so that no reader counts it as a durability point (see <see cref="Flush"/>).</para>
+/// returned, so that no reader counts it as a durability point (see <see cref="Finish"/>).</para>
+/// <para>Both paths enforce all of this in the same two steps, <see cref="Begin"/> before the inner backend sees a
+/// request and <see cref="Finish"/> after it completed there: the synchronous <see cref="IBlockBackend"/> calls
+/// (FUSE, embedded) and <see cref="LoggingRingQueue"/> (ublk queue threads) differ only in how they wait for the log.</para>
 /// <para>Over a <see cref="VolatileCacheBackend"/> (power-fail injection) every request that changes the device holds
 /// the cache's lock from the inner call through its log append, and the power cut takes it too: so the log order is
 /// the cache's order, an early write-back's <c>writeback:</c> mark follows the entries of the data it persisted, and a
@@ -40,8 +44,18 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
     public LoggingBackend(IBlockBackend inner, CaptureLog log, LogDurability flushWaitsFor = LogDurability.Durable,
         PowerFailTrigger? trigger = null)
     {
+        if (log.SectorSize < inner.Capabilities.LogicalBlockSize)
+            throw new ArgumentException($"the log's sector size {log.SectorSize} is below the inner backend's logical block size " +
+                                        $"{inner.Capabilities.LogicalBlockSize}: a request could not be served below", nameof(log));
         _inner = inner;
         Log = log;
+        Capabilities = inner.Capabilities with
+        {
+            LogicalBlockSize = log.SectorSize,
+            PhysicalBlockSize = Math.Max(log.SectorSize, inner.Capabilities.PhysicalBlockSize),
+            VolatileCache = true,
+            Fua = true,
+        };
         _flushWaitsFor = flushWaitsFor;
         // The device's size, for tools that rebuild the device from the log alone (explore, materialize).
         if (log.AppendMark(CaptureLog.SizeMarkPrefix + inner.Size.ToString(System.Globalization.CultureInfo.InvariantCulture)) < 0)
@@ -79,17 +93,29 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
     private long _backingFailures;
 
     /// <summary>Notes a request the backing store failed, so capture can say which device failed and why.</summary>
-    internal int BackingFailed(string operation, long offset, long length, int negativeErrno)
+    private int BackingFailed(in BlockRequest request, int negativeErrno)
     {
         if (PoweredOff)
             return negativeErrno; // a power cut fails every request on purpose: the backing store did not fail
         Interlocked.Increment(ref _backingFailures);
+        string operation = request.Op switch
+        {
+            BlockOp.Read => "read",
+            BlockOp.Write => "write",
+            BlockOp.Flush => "flush",
+            BlockOp.Discard => "discard",
+            _ => "write-zeroes",
+        };
         Interlocked.CompareExchange(ref _firstBackingFailure,
-            $"{operation} of {length} bytes at byte {offset}: {Interop.Libc.ErrorText(-negativeErrno)}", null);
+            $"{operation} of {request.Length} bytes at byte {request.Offset}: {Interop.Libc.ErrorText(-negativeErrno)}", null);
         return negativeErrno;
     }
     internal LogDurability FlushWaitsFor => _flushWaitsFor;
     public long Size => _inner.Size;
+
+    /// <summary>The inner backend's, at the log's sector size, and always with a volatile cache and FUA: the kernel
+    /// then sends every FLUSH and FUA write, and the log must see every durability point, as dm-log-writes does.</summary>
+    public DeviceCapabilities Capabilities { get; }
 
     /// <summary>
     /// Tests' shortcut: opens <paramref name="backingPath"/> buffered and logs to <paramref name="logPath"/> (created or
@@ -99,7 +125,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
     internal static LoggingBackend Open(string backingPath, string logPath, int logicalBlockSize = 512, CaptureLogOptions? options = null)
     {
         options ??= new CaptureLogOptions();
-        FileBackend backing = FileBackend.Open(backingPath);
+        FileBackend backing = FileBackend.Open(backingPath, logicalBlockSize: logicalBlockSize);
         try
         {
             return new LoggingBackend(backing, CaptureLog.Create(logPath, logicalBlockSize, options), options.FlushWaitsFor);
@@ -111,90 +137,111 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
         }
     }
 
-    public int Read(long offset, Span<byte> destination) => _inner.Read(offset, destination);
-
-    public int Write(long offset, ReadOnlySpan<byte> source, bool fua)
+    public unsafe int Read(long offset, Span<byte> destination)
     {
-        if (Log.Failure != 0)
-            return Log.Failure;
-        long end;
-        bool ordered = EnterOrder();
+        fixed (byte* data = destination)
+            return Serve(new BlockRequest(BlockOp.Read, offset, destination.Length), data);
+    }
+
+    public unsafe int Write(long offset, ReadOnlySpan<byte> source, bool fua)
+    {
+        fixed (byte* data = source)
+            return Serve(new BlockRequest(BlockOp.Write, offset, source.Length, fua), data);
+    }
+
+    public unsafe int Flush() => Serve(new BlockRequest(BlockOp.Flush, 0, 0), null);
+
+    public unsafe int Discard(long offset, long length) => Serve(new BlockRequest(BlockOp.Discard, offset, length), null);
+
+    public unsafe int WriteZeroes(long offset, long length) => Serve(new BlockRequest(BlockOp.WriteZeroes, offset, length), null);
+
+    /// <summary>
+    /// The synchronous path (FUSE, embedded): <see cref="Begin"/>, the inner backend and <see cref="Finish"/>, in the
+    /// order; then the wait for the log outside it, so that other requests enter the order meanwhile.
+    /// </summary>
+    private unsafe int Serve(in BlockRequest request, byte* data)
+    {
+        bool ordered = request.Op != BlockOp.Read && EnterOrder();
+        LoggedCompletion done;
         try
         {
-            int rc = _inner.Write(offset, source, fua);
+            int rc = Begin(request, fromQueueThread: false, out long flushEnd);
             if (rc != 0)
-                return BackingFailed("write", offset, source.Length, rc);
-            end = Log.AppendWrite(offset, source, fua ? LogEntryFlags.Fua : LogEntryFlags.None);
-            if (end < 0)
-                return (int)end;
-            if (ordered)
-                Completed(BlockOp.Write);
+                return rc;
+            done = Finish(request, data, request.ServeSync(_inner, data), flushEnd);
         }
         finally
         {
             ExitOrder(ordered);
         }
-        return fua ? Log.WaitFor(end, _flushWaitsFor) : 0;
+        return done.LogAddress > 0 ? Log.WaitFor(done.LogAddress, _flushWaitsFor) : done.Result;
     }
 
     /// <summary>
-    /// The FLUSH enters the log when it arrives; if the inner flush then fails, a <see cref="FailedFlushMark"/> naming
-    /// its entry is appended before the error is returned, so the entry never reads as a completed flush (the one
-    /// place that enforces the failed-FLUSH rule for the synchronous path; <see cref="LoggingRingQueue"/> does the same).
+    /// Step one of every request on both paths (<see cref="Serve"/>, <see cref="LoggingRingQueue"/>), in the order
+    /// (<see cref="EnterOrder"/>), before the inner backend sees it: a FLUSH enters the log here, as it arrives, and the
+    /// log is asked to be written or synced while the inner backend flushes. Returns 0 to go on to the inner backend,
+    /// else the result to report now; <paramref name="flushEnd"/> is the FLUSH entry's end address, for
+    /// <see cref="Finish"/>.
     /// </summary>
-    public int Flush()
+    /// <param name="fromQueueThread">A ublk queue thread, which learns of the log's progress from a
+    /// <see cref="LogWatch"/>: it must not start log I/O that nobody would reap.</param>
+    internal int Begin(in BlockRequest request, bool fromQueueThread, out long flushEnd)
     {
-        long end;
-        bool ordered = EnterOrder();
-        try
+        flushEnd = 0;
+        if (request.Op == BlockOp.Read)
+            return 0;
+        if (request.Op != BlockOp.Flush)
+            return Log.Failure;
+        if (PoweredOff)
+            return -Libc.EIO; // after the cut nothing is logged: a FLUSH that cannot complete never enters the log
+        long end = Log.AppendFlush();
+        if (end < 0)
+            return (int)end;
+        flushEnd = end;
+        if (fromQueueThread)
+            Log.RequestFromWriter(end, _flushWaitsFor);
+        else
+            Log.Request(end, _flushWaitsFor);
+        return 0;
+    }
+
+    /// <summary>
+    /// Step two of every request on both paths, in the order, once the inner backend finished it with
+    /// <paramref name="innerResult"/>: a WRITE, DISCARD or WRITE_ZEROES enters the log here, after it completed below
+    /// and before it is reported; a FLUSH the inner backend failed is voided by a <see cref="FailedFlushMark"/> (the one
+    /// place that enforces the failed-FLUSH rule). A FLUSH or a FUA write is reported only once the log reached the
+    /// returned <see cref="LoggedCompletion.LogAddress"/>.
+    /// </summary>
+    internal unsafe LoggedCompletion Finish(in BlockRequest request, byte* data, int innerResult, long flushEnd)
+    {
+        Debug.Assert(request.Op != BlockOp.Flush || flushEnd > 0, "a FLUSH reaches the inner backend only once it is logged");
+        if (innerResult < 0)
         {
-            if (ordered && _cache!.PoweredOff)
-                return -Libc.EIO; // after the cut nothing is logged: a FLUSH that cannot complete never enters the log
-            end = Log.AppendFlush();
-            if (end < 0)
-                return (int)end;
-            Log.Request(end, _flushWaitsFor); // the log is written or synced while the backing store syncs
-            int rc = _inner.Flush();
-            if (rc != 0)
-                return FlushFailed(end, BackingFailed("flush", 0, 0, rc));
-            if (ordered)
-                Completed(BlockOp.Flush);
+            int rc = BackingFailed(request, innerResult);
+            return new LoggedCompletion(request.Op == BlockOp.Flush ? FlushFailed(flushEnd, rc) : rc);
         }
-        finally
+        if (request.Op == BlockOp.Read)
+            return new LoggedCompletion(0);
+        long end = request.Op switch
         {
-            ExitOrder(ordered);
-        }
-        return Log.WaitFor(end, _flushWaitsFor);
+            BlockOp.Write => Log.AppendWrite(request.Offset, new ReadOnlySpan<byte>(data, checked((int)request.Length)),
+                request.Fua ? LogEntryFlags.Fua : LogEntryFlags.None),
+            BlockOp.Discard => Log.AppendDiscard(request.Offset, request.Length),
+            BlockOp.WriteZeroes => Log.AppendZeroes(request.Offset, request.Length),
+            _ => flushEnd,
+        };
+        if (end < 0)
+            return new LoggedCompletion((int)end);
+        Completed(request.Op);
+        return request.Op == BlockOp.Flush || request.Fua ? new LoggedCompletion(0, end) : new LoggedCompletion(0);
     }
 
     /// <summary>Voids the FLUSH entry ending at <paramref name="flushEnd"/>; returns <paramref name="rc"/>.</summary>
-    internal int FlushFailed(long flushEnd, int rc)
+    private int FlushFailed(long flushEnd, int rc)
     {
         Log.AppendMark(FailedFlushMark.Name(flushEnd - Log.SectorSize));
         return rc;
-    }
-
-    public int Discard(long offset, long length) => Trim(offset, length, zeroes: false);
-
-    public int WriteZeroes(long offset, long length) => Trim(offset, length, zeroes: true);
-
-    private int Trim(long offset, long length, bool zeroes)
-    {
-        if (Log.Failure != 0)
-            return Log.Failure;
-        bool ordered = EnterOrder();
-        try
-        {
-            int rc = zeroes ? _inner.WriteZeroes(offset, length) : _inner.Discard(offset, length);
-            if (rc != 0)
-                return BackingFailed(zeroes ? "write-zeroes" : "discard", offset, length, rc);
-            long end = zeroes ? Log.AppendZeroes(offset, length) : Log.AppendDiscard(offset, length);
-            return end < 0 ? (int)end : 0;
-        }
-        finally
-        {
-            ExitOrder(ordered);
-        }
     }
 
     /// <summary>Inserts a named mark between the requests that completed before and after it. 0 or -errno.
@@ -255,7 +302,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
     }
 
     /// <summary>Counts a request that completed, under the cache's lock, and cuts the power if the trigger says so.</summary>
-    internal void Completed(BlockOp op)
+    private void Completed(BlockOp op)
     {
         if (Trigger is not { } t)
             return;
@@ -310,3 +357,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
         _inner.Dispose();
     }
 }
+
+/// <summary>How a logged request ends: with <see cref="Result"/> now, or, when <see cref="LogAddress"/> is positive,
+/// with the log's result once the log is durable (or written) up to that address.</summary>
+internal readonly record struct LoggedCompletion(int Result, long LogAddress = 0);

@@ -11,12 +11,9 @@ namespace FastLog.Capture;
 /// read armed on the same ring), so the queue thread never blocks.
 /// </summary>
 /// <remarks>
-/// The ordering is exactly <see cref="LoggingBackend"/>'s (stated there): a WRITE, DISCARD or WRITE_ZEROES enters the
-/// log when the inner backend reports it done and before it is reported here; a FLUSH enters the log when it starts,
-/// and is reported once the inner flush is done and the log is durable (or written) up to it. A FLUSH whose inner flush
-/// fails is voided by a <see cref="FailedFlushMark"/>, as in <see cref="LoggingBackend.Flush"/>. Over a volatile cache
-/// (which serves synchronously, so each request completes inside <see cref="Start"/>) a request holds the cache's lock
-/// from start to log append, as <see cref="LoggingBackend"/> explains.
+/// The ordering is <see cref="LoggingBackend"/>'s, stated there and enforced by the two steps this queue shares with the
+/// synchronous path: <see cref="LoggingBackend.Begin"/> when a request starts, <see cref="LoggingBackend.Finish"/> when
+/// the inner backend reports it. Only the wait differs: a request the log must reach first is parked here, not blocked on.
 /// </remarks>
 internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink, IDisposable
 {
@@ -48,7 +45,7 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
         _flushEnds = new long[ring.Depth];
         _waitAddresses = new long[ring.Depth];
         _waitTags = new ushort[ring.Depth];
-        _inner = inner is IRingBackend ringBackend ? ringBackend.OpenQueue(ring, this) : new SyncRingQueue(inner, this);
+        _inner = BackendQueues.Open(inner, ring, this);
         _watch = _log.Watch(_durability);
         _watchCount = (ulong*)NativeMemory.Alloc(sizeof(ulong));
     }
@@ -58,7 +55,13 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
         bool ordered = request.Op != BlockOp.Read && _backend.EnterOrder();
         try
         {
-            StartOrdered(tag, request, buffer, ordered);
+            _requests[tag] = request;
+            _buffers[tag] = (nint)buffer;
+            int rc = _backend.Begin(request, fromQueueThread: true, out _flushEnds[tag]);
+            if (rc != 0)
+                _sink.Completed(tag, rc);
+            else
+                _inner.Start(tag, request, buffer);
         }
         finally
         {
@@ -66,70 +69,15 @@ internal sealed unsafe class LoggingRingQueue : IRingBackendQueue, IRequestSink,
         }
     }
 
-    private void StartOrdered(ushort tag, in BlockRequest request, byte* buffer, bool ordered)
-    {
-        _requests[tag] = request;
-        _buffers[tag] = (nint)buffer;
-        if (request.Op == BlockOp.Flush)
-        {
-            if (ordered && _backend.PoweredOff)
-            {
-                _sink.Completed(tag, -Interop.Libc.EIO); // after the cut a FLUSH never enters the log
-                return;
-            }
-            long end = _log.AppendFlush();
-            if (end < 0)
-            {
-                _sink.Completed(tag, (int)end);
-                return;
-            }
-            _flushEnds[tag] = end;
-            _log.RequestFromWriter(end, _durability); // the log is written or synced while the inner backend flushes
-        }
-        else if (request.Op != BlockOp.Read && _log.Failure != 0)
-        {
-            _sink.Completed(tag, _log.Failure);
-            return;
-        }
-        _inner.Start(tag, request, buffer);
-    }
-
-    /// <summary>The inner backend finished <paramref name="tag"/>'s request.</summary>
+    /// <summary>The inner backend finished <paramref name="tag"/>'s request: over a volatile cache, inside
+    /// <see cref="Start"/> and so still in the order.</summary>
     public void Completed(ushort tag, int result)
     {
-        BlockRequest request = _requests[tag];
-        if (result < 0)
-            _backend.BackingFailed(request.Op switch
-            {
-                BlockOp.Read => "read",
-                BlockOp.Write => "write",
-                BlockOp.Flush => "flush",
-                BlockOp.Discard => "discard",
-                _ => "write-zeroes",
-            }, request.Offset, request.Length, result);
-        if (result < 0 && request.Op == BlockOp.Flush)
-            result = _backend.FlushFailed(_flushEnds[tag], result);
-        if (result < 0 || request.Op == BlockOp.Read)
-        {
-            _sink.Completed(tag, result);
-            return;
-        }
-        long end = request.Op switch
-        {
-            BlockOp.Write => _log.AppendWrite(request.Offset, new ReadOnlySpan<byte>((byte*)_buffers[tag], (int)request.Length),
-                request.Fua ? LogEntryFlags.Fua : LogEntryFlags.None),
-            BlockOp.Discard => _log.AppendDiscard(request.Offset, request.Length),
-            BlockOp.WriteZeroes => _log.AppendZeroes(request.Offset, request.Length),
-            _ => _flushEnds[tag],
-        };
-        if (end >= 0 && _backend.CanPowerFail)
-            _backend.Completed(request.Op); // under the cache's lock: Start holds it and the cache completes inside it
-        if (end < 0)
-            _sink.Completed(tag, (int)end);
-        else if (request.Op == BlockOp.Flush || request.Fua)
-            WaitForLog(tag, end);
+        LoggedCompletion done = _backend.Finish(_requests[tag], (byte*)_buffers[tag], result, _flushEnds[tag]);
+        if (done.LogAddress > 0)
+            WaitForLog(tag, done.LogAddress);
         else
-            _sink.Completed(tag, 0);
+            _sink.Completed(tag, done.Result);
     }
 
     public void OnCompletion(ushort tag, byte layer, int result)

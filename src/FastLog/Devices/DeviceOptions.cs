@@ -27,6 +27,9 @@ public sealed record DeviceOptions
     /// <summary>The log (a file or a block device, dm-log-writes v1); null serves the backing unlogged.</summary>
     public string? Log { get; init; }
     public FrontendKind Frontend { get; init; } = FrontendKind.Auto;
+    /// <summary>512 or 4096: the device's logical block size, which is also the log's sector size and the volatile
+    /// cache's block (the unit a power cut keeps or loses, and a crash state tears at).</summary>
+    public int LogicalBlockSize { get; init; } = 512;
     public FrontendOptions FrontendOptions { get; init; } = new();
     public LogDurability Durability { get; init; } = LogDurability.Durable;
     /// <summary>Open the backing through the page cache instead of O_DIRECT (see <see cref="LoggedDevice.OpenBacking"/>).</summary>
@@ -42,12 +45,12 @@ public sealed record DeviceOptions
             return "power-fail injection needs a log (the log is what reproduces the crash)";
         if (FrontendOptions.Queues < 1 || FrontendOptions.QueueDepth < 1)
             return "queues and queue depth must be at least 1";
-        if (FrontendOptions.LogicalBlockSize is not (512 or 4096))
+        if (LogicalBlockSize is not (512 or 4096))
             return "the logical block size must be 512 or 4096";
         if (Log is not null && (Path.GetFullPath(Log) == Path.GetFullPath(Backing) || FileBackend.AreSameFile(Log, Backing)))
             return "the log cannot be the backing store";
-        if (PowerFail is { } p && p.CacheBytes % FrontendOptions.LogicalBlockSize != 0)
-            return $"the cache size must be a multiple of the logical block size {FrontendOptions.LogicalBlockSize}";
+        if (PowerFail is { } p && p.CacheBytes % LogicalBlockSize != 0)
+            return $"the cache size must be a multiple of the logical block size {LogicalBlockSize}";
         if (PowerFail is { } q && q.CacheBytes < VolatileCacheBackend.MinimumCapacity)
             return $"the cache size is below the minimum of {VolatileCacheBackend.MinimumCapacity >> 20} MiB";
         return null;

@@ -47,7 +47,7 @@ public sealed class LoggedDevice : IDisposable
     {
         if (options.Problem() is { } problem)
             throw new ArgumentException(problem);
-        int blockSize = options.FrontendOptions.LogicalBlockSize;
+        int blockSize = options.LogicalBlockSize;
         IBlockBackend backend = OpenBacking(options.Backing, direct: !options.BufferedBacking, blockSize, say);
         LoggingBackend? logging = null;
         try
@@ -91,14 +91,14 @@ public sealed class LoggedDevice : IDisposable
         {
             try
             {
-                return FileBackend.Open(path, direct: true);
+                return FileBackend.Open(path, direct: true, logicalBlockSize: logicalBlockSize);
             }
             catch (IOException e) when (File.Exists(path) && e is not DeviceBusyException) // a missing path is reported by the plain open below
             {
                 say?.Invoke($"fastlog: {path}: O_DIRECT refused, using the page cache");
             }
         }
-        return FileBackend.Open(path);
+        return FileBackend.Open(path, logicalBlockSize: logicalBlockSize);
     }
 
     public void Dispose()

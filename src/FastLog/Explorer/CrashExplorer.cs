@@ -59,7 +59,8 @@ public sealed class CrashExplorer : IDisposable
         DeviceSize = ResolveSize(options.LogPath, options.BaseImage, options.DeviceSize, _index);
         CheckRanges(_index, DeviceSize);
         _log = File.OpenHandle(options.LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        _workDirectory = Directory.CreateDirectory(Path.Combine(options.WorkRoot, $"fastlog-explore.{Environment.ProcessId}.{Path.GetRandomFileName()}")).FullName;
+        RemoveStaleWorkDirectories(options.WorkRoot);
+        _workDirectory = Directory.CreateDirectory(Path.Combine(options.WorkRoot, $"{WorkDirectoryPrefix}{Environment.ProcessId}.{Path.GetRandomFileName()}")).FullName;
         _durablePath = Path.Combine(_workDirectory, "durable.img");
         try
         {
@@ -396,6 +397,38 @@ public sealed class CrashExplorer : IDisposable
             _ => m.ToString(),
         };
     }).ToArray();
+
+    private const string WorkDirectoryPrefix = "fastlog-explore.";
+
+    /// <summary>
+    /// Removes the work directories (a device-sized durable image each) of explorers that were killed: those named by
+    /// a process that no longer exists and with nothing mounted under them (a mount left by a killed checker is the
+    /// user's to look at; deleting through it would write the state it shows). Returns how many.
+    /// </summary>
+    internal static int RemoveStaleWorkDirectories(string root)
+    {
+        if (!Directory.Exists(root))
+            return 0;
+        string[] mounts = File.Exists("/proc/self/mounts")
+            ? File.ReadAllLines("/proc/self/mounts").Select(l => l.Split(' ') is { Length: > 1 } f ? f[1] : "").ToArray()
+            : [];
+        int removed = 0;
+        foreach (string dir in Directory.GetDirectories(root, WorkDirectoryPrefix + "*"))
+        {
+            string rest = Path.GetFileName(dir)[WorkDirectoryPrefix.Length..];
+            int dot = rest.IndexOf('.');
+            if (dot <= 0 || !int.TryParse(rest[..dot], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
+                || Interop.Libc.ProcessExists(pid) || mounts.Any(m => m == dir || m.StartsWith(dir + "/", StringComparison.Ordinal)))
+                continue;
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+                removed++;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* another explorer is removing it */ }
+        }
+        return removed;
+    }
 
     public void Dispose()
     {

@@ -33,6 +33,7 @@ public sealed class CrashStateBackend : IBlockBackend
         _durable = FileBackend.Open(durableImagePath);
         _log = log;
         _blockSize = blockSize;
+        Capabilities = new DeviceCapabilities(blockSize, Math.Max(4096, blockSize), VolatileCache: false, Fua: false);
         Size = _durable.Size;
         if (Size % blockSize != 0)
             throw new ArgumentException($"{durableImagePath}: size {Size} is not a multiple of the block size {blockSize}");
@@ -44,6 +45,10 @@ public sealed class CrashStateBackend : IBlockBackend
     }
 
     public long Size { get; }
+
+    /// <summary>No volatile cache: a crash state is checked, not crashed again, and what the checker writes is thrown
+    /// away, so the kernel need not send FLUSH or FUA at all.</summary>
+    public DeviceCapabilities Capabilities { get; }
 
     /// <summary>Writes the checker made to the current state, in bytes (journal recovery and the like).</summary>
     public long ThrowawayBytes { get; private set; }

@@ -27,7 +27,7 @@ public sealed class StateDevice : IDisposable
         _backend = new CrashStateBackend(durableImagePath, log, Path.Combine(workDirectory, "throwaway.img"), blockSize);
         try
         {
-            (_frontend, DevicePath, FrontendName) = FrontendSelection.Start(_backend, FrontendKind.Auto, new FrontendOptions { LogicalBlockSize = blockSize }, say: null);
+            (_frontend, DevicePath, FrontendName) = FrontendSelection.Start(_backend, FrontendKind.Auto, new FrontendOptions(), say: null);
         }
         catch
         {

@@ -19,11 +19,12 @@ public interface IBlockFrontend : IDisposable
     Task Completion { get; }
 }
 
-/// <summary>What every frontend takes; a frontend ignores what it cannot honour and says so in its docs.</summary>
+/// <summary>
+/// How a frontend serves, what every frontend takes; a frontend ignores what it cannot honour and says so in its
+/// docs. What the device is (block sizes, cache, FUA, DISCARD) is the backend's <see cref="IBlockBackend.Capabilities"/>.
+/// </summary>
 public sealed record FrontendOptions
 {
-    /// <summary>512 or 4096.</summary>
-    public int LogicalBlockSize { get; init; } = 512;
     public int Queues { get; init; } = 1;
     public int QueueDepth { get; init; } = 64;
 }

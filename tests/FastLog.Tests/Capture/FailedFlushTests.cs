@@ -15,6 +15,7 @@ public class FailedFlushTests
         private readonly MemoryBackend _memory = new(size);
         public bool FailFlush { get; set; }
         public long Size => _memory.Size;
+        public DeviceCapabilities Capabilities => _memory.Capabilities;
         public int Read(long offset, Span<byte> destination) => _memory.Read(offset, destination);
         public int Write(long offset, ReadOnlySpan<byte> source, bool fua) => _memory.Write(offset, source, fua);
         public int Flush() => FailFlush ? -5 : 0;

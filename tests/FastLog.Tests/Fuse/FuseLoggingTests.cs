@@ -25,7 +25,7 @@ public class FuseLoggingTests
         string logPath = dir.File("log");
         File.WriteAllText(dir.File("workload.sh"), FuseFilesystemTests.Workload);
         using (var backend = LoggingBackend.Open(backingPath, logPath, blockSize))
-        using (var frontend = new FuseFrontend(backend, new FrontendOptions { LogicalBlockSize = blockSize }))
+        using (var frontend = new FuseFrontend(backend, new FrontendOptions()))
         {
             string device = frontend.Start();
             Assert.Equal(blockSize.ToString(), Shell.Check($"blockdev --getss {device}").Trim());

@@ -5,7 +5,8 @@ namespace FastLog.Tests.Ublk;
 
 /// <summary>
 /// In the guest kernel, explore shows its crash states over ublk (not FUSE + loop): the commit-without-data state is
-/// found there too, on a /dev/ublkbN device, and prefixes pass.
+/// found there too, on a /dev/ublkbN device, and prefixes pass. Each state's device is what the crash-state backend
+/// declares: no volatile cache and no FUA (a checked state is not crashed again), in 512-byte blocks.
 /// </summary>
 [Collection(GuestVmCollection.Name)]
 public sealed class UblkExploreTests
@@ -27,10 +28,15 @@ public sealed class UblkExploreTests
                 "$FASTLOG" explore --log {{log}} --check '{{check}}' --strategy subsets --jobs 1 --work-dir /tmp > /tmp/subsets.out 2>&1
                 echo "subsets exit $?"
                 cat /tmp/subsets.out
+                q='q=/sys/block/${FASTLOG_DEVICE#/dev/}/queue; echo "$(cat $q/write_cache) fua=$(cat $q/fua) lbs=$(cat $q/logical_block_size)" | tee -a /tmp/queue; test "$(cat $q/write_cache)" = "write through" && test $(cat $q/fua) = 0 && test $(cat $q/logical_block_size) = 512'
+                "$FASTLOG" explore --log {{log}} --check "$q" --strategy prefix --budget 3 --jobs 1 --work-dir /tmp > /tmp/queue.out 2>&1
+                echo "queue exit $?"; sort -u /tmp/queue; tail -3 /tmp/queue.out
                 """, [16L << 20], TimeSpan.FromMinutes(5));
             Assert.Contains("prefix exit 0", result.StdOut);
             Assert.Contains("subsets exit 1", result.StdOut);
             Assert.Matches(@"commit without data in e\d+-\S+ on /dev/ublkb\d+", result.StdOut);
+            Assert.Contains("queue exit 0", result.StdOut);
+            Assert.Contains("write through fua=0 lbs=512", result.StdOut);
         }
         finally
         {

@@ -36,7 +36,8 @@ public sealed unsafe class UblkHostTests : IDisposable
     [Fact]
     public void Options_outside_what_ublk_accepts_are_refused_up_front()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new UblkFrontend(_backend, new FrontendOptions { LogicalBlockSize = 1024 }));
+        var oddBlocks = new FailingBackend(_backend) { Declares = new DeviceCapabilities(LogicalBlockSize: 1024) };
+        Assert.Contains("logical block size 1024", Assert.Throws<ArgumentException>(() => new UblkFrontend(oddBlocks, new FrontendOptions())).Message);
         Assert.Throws<ArgumentOutOfRangeException>(() => new UblkFrontend(_backend, new FrontendOptions { QueueDepth = 4097 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => new UblkFrontend(_backend, new FrontendOptions { Queues = 0 }));
     }
@@ -47,7 +48,7 @@ public sealed unsafe class UblkHostTests : IDisposable
     public void Params_advertise_cache_fua_discard_and_a_size_rounded_to_the_block(int blockSize, byte shift)
     {
         long size = 10 * 4096 + 1000; // not a multiple of either block size
-        UblkParams p = UblkDeviceParams.Build(size, blockSize, 512 * 1024);
+        UblkParams p = UblkDeviceParams.Build(size, new DeviceCapabilities(blockSize), 512 * 1024);
         Assert.Equal(UblkConstants.ParamTypeBasic | UblkConstants.ParamTypeDiscard, p.Types);
         Assert.Equal(UblkConstants.AttrVolatileCache | UblkConstants.AttrFua, p.Basic.Attributes);
         Assert.Equal(shift, p.Basic.LogicalBlockShift);
@@ -58,6 +59,22 @@ public sealed unsafe class UblkHostTests : IDisposable
         Assert.Equal(1, p.Discard.MaxDiscardSegments);
         Assert.Equal(0u, p.Discard.MaxDiscardSectors % (uint)(blockSize / 512));
         Assert.True((ulong)p.Discard.MaxWriteZeroesSectors << 9 <= uint.MaxValue);
+    }
+
+    [Fact]
+    public void Params_advertise_only_what_the_backend_declares()
+    {
+        var bare = new DeviceCapabilities(4096, 16384, VolatileCache: false, Fua: false, Discard: false, WriteZeroes: false);
+        UblkParams p = UblkDeviceParams.Build(1 << 20, bare, 512 * 1024);
+        Assert.Equal(UblkConstants.ParamTypeBasic, p.Types);
+        Assert.Equal(0u, p.Basic.Attributes);
+        Assert.Equal(12, p.Basic.LogicalBlockShift);
+        Assert.Equal(14, p.Basic.PhysicalBlockShift);
+
+        UblkParams zeroesOnly = UblkDeviceParams.Build(1 << 20, bare with { WriteZeroes = true }, 512 * 1024);
+        Assert.Equal(UblkConstants.ParamTypeBasic | UblkConstants.ParamTypeDiscard, zeroesOnly.Types);
+        Assert.Equal(0u, zeroesOnly.Discard.MaxDiscardSectors);
+        Assert.True(zeroesOnly.Discard.MaxWriteZeroesSectors > 0);
     }
 
     [Fact]
@@ -172,7 +189,10 @@ public sealed unsafe class UblkHostTests : IDisposable
         public int Fail;
         public bool Throw;
         public bool LastFua;
+        /// <summary>What it says it is, instead of what the inner backend says.</summary>
+        public DeviceCapabilities? Declares;
         public long Size => inner.Size;
+        public DeviceCapabilities Capabilities => Declares ?? inner.Capabilities;
         public int Read(long offset, Span<byte> destination) => Throw ? throw new InvalidOperationException() : Fail != 0 ? Fail : inner.Read(offset, destination);
         public int Write(long offset, ReadOnlySpan<byte> source, bool fua)
         {

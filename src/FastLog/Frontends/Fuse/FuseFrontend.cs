@@ -12,7 +12,11 @@ namespace FastLog.Frontends.Fuse;
 /// <see cref="IBlockBackend.Flush"/>; discard → FALLOCATE punch-hole → Discard; write-zeroes → FALLOCATE
 /// (zero-range with NOUNMAP, else punch-hole). Loop has no FUA: a FUA write arrives as WRITE + FSYNC, so the log
 /// shows a write followed by a flush where ublk would show one FUA write; both are equally strong.</para>
-/// <para>Options: <see cref="FrontendOptions.LogicalBlockSize"/> is loop's block size; worker threads are
+/// <para>Of the backend's <see cref="DeviceCapabilities"/>, the logical block size is loop's block size (logical and
+/// physical alike), and DISCARD and WRITE_ZEROES that the backend does not take are answered EOPNOTSUPP, which loop
+/// passes on. Loop decides its cache by itself: it always has a volatile one and no FUA, so a backend without a cache
+/// still gets FLUSH (as FSYNC) here.</para>
+/// <para>Options: worker threads are
 /// max(4, <see cref="FrontendOptions.Queues"/>); <see cref="FrontendOptions.QueueDepth"/> is FUSE's max_background
 /// (at least 16), which bounds loop's asynchronous direct I/O in flight.</para>
 /// <para>The server never does I/O on the loop device or the mount it serves (that could deadlock); its threads
@@ -35,10 +39,9 @@ public sealed class FuseFrontend : IBlockFrontend
 
     public FuseFrontend(IBlockBackend backend, FrontendOptions options, Action<string>? log = null)
     {
-        if (options.LogicalBlockSize is not (512 or 4096))
-            throw new ArgumentException("logical block size must be 512 or 4096", nameof(options));
-        if (backend.Size % options.LogicalBlockSize != 0)
-            throw new ArgumentException($"backing size {backend.Size} is not a multiple of {options.LogicalBlockSize}");
+        backend.Capabilities.Validate();
+        if (backend.Size % backend.Capabilities.LogicalBlockSize != 0)
+            throw new ArgumentException($"backing size {backend.Size} is not a multiple of {backend.Capabilities.LogicalBlockSize}");
         _backend = backend;
         _options = options;
         _log = log;
@@ -83,7 +86,7 @@ public sealed class FuseFrontend : IBlockFrontend
                 if (!_session.Initialized.Wait(TimeSpan.FromSeconds(10)))
                     throw new IOException("FUSE: the kernel sent no INIT within 10 s");
                 _connection = FuseMount.ConnectionId(_mountPoint);
-                _loop = LoopDevice.Attach(FilePath!, _options.LogicalBlockSize, DirectIo);
+                _loop = LoopDevice.Attach(FilePath!, _backend.Capabilities.LogicalBlockSize, DirectIo);
                 FuseStateDirectory.RecordLoop(_stateDir, _loop.Number);
                 return _loop.Path;
             }

@@ -1,3 +1,5 @@
+using FastLog.Backends;
+
 namespace FastLog.Frontends.Ublk;
 
 /// <summary>Builds SET_PARAMS from the backend's size and the frontend options.</summary>
@@ -10,32 +12,40 @@ internal static class UblkDeviceParams
     private const uint MaxDiscardSectors = uint.MaxValue >> 9;
 
     /// <summary>
-    /// VOLATILE_CACHE and FUA are advertised so filesystems send FLUSH and FUA writes: the capture log must see
-    /// every durability point, as dm-log-writes does. The capacity is rounded down to the logical block size.
+    /// The backend's <see cref="DeviceCapabilities"/> as ublk attributes and limits: VOLATILE_CACHE and FUA where the
+    /// backend declares them (a logged device always does, so that filesystems send FLUSH and FUA writes and the log
+    /// sees every durability point, as dm-log-writes does), discard and write-zeroes limits only for what it takes. The
+    /// capacity is rounded down to the logical block size.
     /// </summary>
-    public static UblkParams Build(long sizeBytes, int logicalBlockSize, uint maxIoBytes)
+    public static UblkParams Build(long sizeBytes, DeviceCapabilities capabilities, uint maxIoBytes)
     {
-        if (logicalBlockSize is not (512 or 4096))
-            throw new ArgumentOutOfRangeException(nameof(logicalBlockSize), logicalBlockSize, "logical block size must be 512 or 4096");
-        byte lbsShift = (byte)(logicalBlockSize == 512 ? 9 : 12);
+        capabilities.Validate();
+        int logicalBlockSize = capabilities.LogicalBlockSize;
+        byte lbsShift = (byte)System.Numerics.BitOperations.Log2((uint)logicalBlockSize);
         long blocks = sizeBytes >> lbsShift;
         if (blocks <= 0)
             throw new ArgumentOutOfRangeException(nameof(sizeBytes), sizeBytes, "backing store is smaller than one logical block");
 
         UblkParams p = default;
-        p.Types = UblkConstants.ParamTypeBasic | UblkConstants.ParamTypeDiscard;
-        p.Basic.Attributes = UblkConstants.AttrVolatileCache | UblkConstants.AttrFua;
+        p.Types = UblkConstants.ParamTypeBasic;
+        p.Basic.Attributes = (capabilities.VolatileCache ? UblkConstants.AttrVolatileCache : 0)
+                             | (capabilities.Fua ? UblkConstants.AttrFua : 0);
         p.Basic.LogicalBlockShift = lbsShift;
-        p.Basic.PhysicalBlockShift = 12; // never below the logical size; 4 KiB keeps 512e filesystems aligned
-        p.Basic.IoOptimalShift = 12;
+        p.Basic.PhysicalBlockShift = (byte)System.Numerics.BitOperations.Log2((uint)capabilities.PhysicalBlockSize);
+        p.Basic.IoOptimalShift = p.Basic.PhysicalBlockShift;
         p.Basic.IoMinimumShift = lbsShift;
         p.Basic.MaxSectors = maxIoBytes >> 9;
         p.Basic.DeviceSectors = (ulong)(blocks << lbsShift) >> 9;
 
-        p.Discard.DiscardGranularity = (uint)logicalBlockSize;
-        p.Discard.MaxDiscardSectors = MaxDiscardSectors & ~((uint)(logicalBlockSize >> 9) - 1);
-        p.Discard.MaxWriteZeroesSectors = p.Discard.MaxDiscardSectors;
-        p.Discard.MaxDiscardSegments = 1; // one range per request: the descriptor has room for one
+        if (capabilities.Discard || capabilities.WriteZeroes)
+        {
+            uint limit = MaxDiscardSectors & ~((uint)(logicalBlockSize >> 9) - 1);
+            p.Types |= UblkConstants.ParamTypeDiscard;
+            p.Discard.DiscardGranularity = (uint)logicalBlockSize;
+            p.Discard.MaxDiscardSectors = capabilities.Discard ? limit : 0;
+            p.Discard.MaxWriteZeroesSectors = capabilities.WriteZeroes ? limit : 0;
+            p.Discard.MaxDiscardSegments = 1; // one range per request: the descriptor has room for one
+        }
         return p;
     }
 }

@@ -40,8 +40,7 @@ public sealed class UblkFrontend : IBlockFrontend
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(options);
-        if (options.LogicalBlockSize is not (512 or 4096))
-            throw new ArgumentOutOfRangeException(nameof(options), options.LogicalBlockSize, "logical block size must be 512 or 4096");
+        backend.Capabilities.Validate();
         if (options.Queues is < 1 or > 4096 || options.QueueDepth is < 1 or > UblkConstants.MaxQueueDepth)
             throw new ArgumentOutOfRangeException(nameof(options), "queues and depth must each be between 1 and 4096");
         _backend = backend;
@@ -79,7 +78,7 @@ public sealed class UblkFrontend : IBlockFrontend
             _control.AddDevice(ref info);
             _devId = info.DevId;
 
-            UblkParams parameters = UblkDeviceParams.Build(_backend.Size, _options.LogicalBlockSize, info.MaxIoBufBytes);
+            UblkParams parameters = UblkDeviceParams.Build(_backend.Size, _backend.Capabilities, info.MaxIoBufBytes);
             _control.SetParams(_devId, parameters);
 
             _charFd = OpenCharDevice(UblkConstants.CharDevicePrefix + _devId);

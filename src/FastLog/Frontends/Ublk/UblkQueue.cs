@@ -100,7 +100,7 @@ internal sealed unsafe class UblkQueue : IRequestSink
 
             _buffers = (byte*)NativeMemory.AlignedAlloc((nuint)_depth * (nuint)_bufferBytes, 4096);
             var backendRing = new BackendRing(_ring, _depth);
-            backendQueue = _backend is IRingBackend ringBackend ? ringBackend.OpenQueue(backendRing, this) : new SyncRingQueue(_backend, this);
+            backendQueue = BackendQueues.Open(_backend, backendRing, this);
             for (int tag = 0; tag < _depth; tag++)
                 QueueIoCommand(UblkCommand.FetchReq, (ushort)tag, 0);
             int rc = _ring.Submit();
