@@ -11,6 +11,7 @@ namespace FastLog.Tests.Backends;
 /// always has a volatile cache and FUA (the log must see every durability point), a crash state has none, and a layer
 /// whose unit is smaller than its inner one's is refused where it is built, not at the first request.
 /// </summary>
+[Collection("fuse")]
 public class DeviceCapabilitiesTests
 {
     [Fact]
@@ -64,18 +65,36 @@ public class DeviceCapabilitiesTests
     public void A_read_the_backing_fails_is_named_on_the_synchronous_path()
     {
         using var dir = new Shell.TempDir();
-        using var logged = new LoggingBackend(new UnreadableBackend(new MemoryBackend(1 << 20)), CaptureLog.Create(dir.File("log"), 512));
+        using var logged = new LoggingBackend(new OtherBackend(new MemoryBackend(1 << 20)) { FailReads = true }, CaptureLog.Create(dir.File("log"), 512));
         Assert.Equal(-Libc.EIO, logged.Read(8192, new byte[4096]));
         Assert.Equal(1, logged.BackingFailures);
         Assert.Equal("read of 4096 bytes at byte 8192: Input/output error", logged.FirstBackingFailure);
         Assert.Equal(0, logged.Write(0, new byte[512], fua: true)); // the device still serves writes, and logs them
     }
 
-    private sealed class UnreadableBackend(MemoryBackend inner) : IBlockBackend
+    /// <summary>A FUSE device's backend that declares no DISCARD never sees one: loop's punch-hole is refused with
+    /// EOPNOTSUPP, and the data stays.</summary>
+    [Fact]
+    public void A_fuse_device_refuses_the_discard_its_backend_does_not_declare()
     {
+        var memory = new MemoryBackend(4 << 20);
+        using var backend = new OtherBackend(memory) { Declares = memory.Capabilities with { Discard = false, WriteZeroes = false } };
+        Assert.Equal(0, backend.Write(0, Enumerable.Repeat((byte)0x5A, 4096).ToArray(), fua: false));
+        using var frontend = new Frontends.Fuse.FuseFrontend(backend, new Frontends.FrontendOptions());
+        string device = frontend.Start();
+        Shell.Run($"blkdiscard -o 0 -l 4096 {device}"); // loop may report it done: a DISCARD promises nothing of the data
+        var back = new byte[4096];
+        Assert.Equal(0, memory.Read(0, back));
+        Assert.All(back, b => Assert.Equal(0x5A, b));
+    }
+
+    private sealed class OtherBackend(MemoryBackend inner) : IBlockBackend
+    {
+        public bool FailReads { get; init; }
+        public DeviceCapabilities? Declares { get; init; }
         public long Size => inner.Size;
-        public DeviceCapabilities Capabilities => inner.Capabilities;
-        public int Read(long offset, Span<byte> destination) => -Libc.EIO;
+        public DeviceCapabilities Capabilities => Declares ?? inner.Capabilities;
+        public int Read(long offset, Span<byte> destination) => FailReads ? -Libc.EIO : inner.Read(offset, destination);
         public int Write(long offset, ReadOnlySpan<byte> source, bool fua) => inner.Write(offset, source, fua);
         public int Flush() => inner.Flush();
         public int Discard(long offset, long length) => inner.Discard(offset, length);

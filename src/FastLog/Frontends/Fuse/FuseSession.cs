@@ -337,8 +337,11 @@ internal sealed unsafe class FuseSession : IDisposable
         return (f->Mode & ~KeepSize) switch
         {
             0 => 0,                                             // preallocate: the store is already all there
-            PunchHole => _backend.Discard(offset, length),
-            ZeroRange => _backend.WriteZeroes(offset, length),
+            // What the backend does not declare it takes is refused, as ublk's limits refuse it; a hole reads zeros, so
+            // a backend that only zeroes still serves loop's punch-hole (its write-zeroes without NOUNMAP).
+            PunchHole when _backend.Capabilities.Discard => _backend.Discard(offset, length),
+            PunchHole when _backend.Capabilities.WriteZeroes => _backend.WriteZeroes(offset, length),
+            ZeroRange when _backend.Capabilities.WriteZeroes => _backend.WriteZeroes(offset, length),
             _ => -Libc.EOPNOTSUPP,
         };
     }
