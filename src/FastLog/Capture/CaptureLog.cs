@@ -6,46 +6,6 @@ using FastLog.LogFormat;
 
 namespace FastLog.Capture;
 
-/// <summary>How far the log must have come, up to a FLUSH or FUA write, before that request completes.</summary>
-public enum LogDurability
-{
-    /// <summary>The log is fdatasync'd up to it (on a block device: written with FUA): the log survives a host crash
-    /// whenever the data does. Each flush then costs two device flushes (backing store and log), which halves
-    /// fsync-bound throughput on one disk.</summary>
-    Durable,
-
-    /// <summary>The log is written up to it (O_DIRECT, so out of FastLog and the page cache, possibly still in the
-    /// disk's volatile cache): the log survives FastLog being killed; a host crash may lose its tail. Made durable in
-    /// the background (every <see cref="CaptureLogOptions.SuperBlockInterval"/>) and at close.</summary>
-    Written,
-
-    /// <summary>Nothing: the FLUSH is in the log order, and the log is written and synced in the background (synced
-    /// every <see cref="CaptureLogOptions.SuperBlockInterval"/>) and at close, as the kernel's dm-log-writes does (its
-    /// FLUSH completes when the data device's does). A log closed cleanly is as complete as with the other levels;
-    /// FastLog killed loses the tail the kernel was told is safe. For performance comparisons against dm-log-writes.</summary>
-    Ordered,
-}
-
-/// <summary>How a <see cref="CaptureLog"/> trades memory and latency.</summary>
-public sealed record CaptureLogOptions
-{
-    /// <summary>Staging memory; when the writer is this far behind, producers stall. Power of two.</summary>
-    public long RingBytes { get; init; } = 64 << 20;
-
-    /// <summary>What a FLUSH or FUA write waits for in the log before it completes.</summary>
-    public LogDurability FlushWaitsFor { get; init; } = LogDurability.Durable;
-
-    /// <summary>Pending bytes at which producers wake the writer instead of letting it sleep out its interval.</summary>
-    public long WakeBytes { get; init; } = 1 << 20;
-
-    /// <summary>How long the writer sleeps while bytes wait to be written and nobody waits for them.</summary>
-    public TimeSpan WriterInterval { get; init; } = TimeSpan.FromMilliseconds(2);
-
-    /// <summary>How often the super block's nr_entries is refreshed while running (always at close); also how long
-    /// the writer sleeps when everything is written, unless woken.</summary>
-    public TimeSpan SuperBlockInterval { get; init; } = TimeSpan.FromMilliseconds(200);
-}
-
 /// <summary>
 /// The capture pipeline: frontends' threads append records to a lock-free <see cref="CaptureRing"/>; the ring's
 /// bytes go to a dm-log-writes v1 log with O_DIRECT and are made durable in groups, by whoever holds the appender
@@ -61,7 +21,7 @@ public sealed record CaptureLogOptions
 /// A failed log write or a full log device fails every later append and wait with the errno; nothing is dropped
 /// silently (unlike the kernel target, which passes I/O through unlogged).
 /// </remarks>
-public sealed unsafe class CaptureLog : IDisposable
+public sealed unsafe partial class CaptureLog : IDisposable
 {
     private readonly CaptureRing _ring;
     private readonly CaptureLogOptions _options;
@@ -73,8 +33,7 @@ public sealed unsafe class CaptureLog : IDisposable
     private readonly ManualResetEventSlim _wake = new(false, spinCount: 0);
     private readonly object _appenderLock = new(); // whoever holds it drives the appender: the writer or a waiter
     private bool _appenderClosed;
-    private readonly object _watchesLock = new();
-    private LogWatch[] _watches = [];
+    private readonly LogWatchRegistry _watches = new();
     private long _writtenUntil, _durableUntil, _durableRequested, _writeRequested;
     private long _entries, _durableEntries, _superEntries;
     private int _writerSleeping, _failure;
@@ -133,6 +92,7 @@ public sealed unsafe class CaptureLog : IDisposable
     public static CaptureLog Create(string path, int sectorSize, CaptureLogOptions? options = null)
     {
         options ??= new CaptureLogOptions();
+        options.Validate();
         if (sectorSize is not (512 or 4096))
             throw new ArgumentOutOfRangeException(nameof(sectorSize), sectorSize, "log sector size must be 512 or 4096");
         if (string.IsNullOrEmpty(path))
@@ -373,10 +333,15 @@ public sealed unsafe class CaptureLog : IDisposable
     private long Publish(long address, int length)
     {
         _ring.Commit(address, length);
-        long end = address + length;
-        if (end - Volatile.Read(ref _writtenUntil) >= _options.WakeBytes)
+        // Pending counts every claim, not this record's end: records commit out of order, and the one that completes
+        // the committed prefix may sit low in it, after the wakes of those above found the writer awake with nothing
+        // contiguous to write.
+        if (_ring.ReservedUntil - Volatile.Read(ref _writtenUntil) >= _options.WakeBytes)
+        {
+            Interlocked.MemoryBarrier(); // the commit mark is visible before the sleep flag is read (see WriterLoop)
             WakeWriter();
-        return end;
+        }
+        return address + length;
     }
 
     private void WakeWriter()
@@ -385,112 +350,10 @@ public sealed unsafe class CaptureLog : IDisposable
             _wake.Set();
     }
 
-    // ---- the writer thread ----
-
-    private void WriterLoop()
-    {
-        long lastSuper = Stopwatch.GetTimestamp();
-        long superTicks = (long)(_options.SuperBlockInterval.TotalSeconds * Stopwatch.Frequency);
-        // Only a log I/O error ends the loop early; after a full log device it still drains what was committed.
-        while (true)
-        {
-            bool closing = _closing;
-            bool quiet = true;
-            // A waiter holding the appender does everything committed itself; the writer then naps and looks again.
-            // On close it waits for the lock, so it cannot spin.
-            if (closing) Monitor.Enter(_appenderLock);
-            else if (!Monitor.TryEnter(_appenderLock)) quiet = false;
-            if (quiet || closing)
-            {
-                try
-                {
-                    // Every SuperBlockInterval the log is also made durable unasked, so that nr_entries moves at
-                    // every level: with `written` and `ordered` nothing else syncs it before close.
-                    bool superDue = Stopwatch.GetTimestamp() - lastSuper >= superTicks;
-                    bool wantDurable = Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil) || closing
-                        || (superDue && _ring.CommittedUntil > Volatile.Read(ref _durableUntil));
-                    if (!Pump(wantDurable, wait: true, out long committed))
-                        return;
-                    quiet = !_appender.Busy && _writtenUntil == committed; // everything committed this round is on file
-                    if (!_appender.Busy && _durableEntries != _superEntries && (closing || superDue))
-                    {
-                        if (!Ok(_appender.WriteSuperBlock(new LogSuperBlock((ulong)_durableEntries, (uint)SectorSize))))
-                            return;
-                        _superEntries = _durableEntries;
-                        lastSuper = Stopwatch.GetTimestamp();
-                    }
-                    bool drained = (_ring.CommittedUntil >= _ring.ReservedUntil || _ring.Failure != 0)
-                        && quiet && _ring.CommittedUntil == committed && _durableUntil == _writtenUntil;
-                    if (closing && drained && _superEntries == _durableEntries)
-                    {
-                        Ok(_appender.Sync());
-                        return;
-                    }
-                }
-                finally
-                {
-                    Monitor.Exit(_appenderLock);
-                }
-                if (!quiet || Wanted() || _closing)
-                    continue;
-            }
-            // A full fence between announcing sleep and re-checking: a waiter that missed the flag has already
-            // published its request (it, too, fences between publishing and reading the flag).
-            Interlocked.Exchange(ref _writerSleeping, 1);
-            // With everything written, nap long: an idle capture then costs no wake-ups, and the writes that arrive
-            // before the next FLUSH go out with it in one log write. Producers wake the writer at WakeBytes.
-            bool allWritten = quiet && _ring.ReservedUntil <= Volatile.Read(ref _writtenUntil);
-            if (!Wanted() || !quiet)
-            {
-                _wake.Wait(allWritten ? _options.SuperBlockInterval : _options.WriterInterval);
-                Volatile.Write(ref _writerNaps, _writerNaps + 1);
-            }
-            Volatile.Write(ref _writerSleeping, 0);
-            _wake.Reset();
-        }
-    }
-
-    /// <summary>
-    /// One round of log I/O, by whoever holds <see cref="_appenderLock"/>: submits what is committed (and, when
-    /// <paramref name="wantDurable"/>, an fdatasync after it that covers all of it, entries counted to match), reaps
-    /// completions (waiting for one if <paramref name="wait"/> and anything is in flight) and publishes
-    /// <see cref="WrittenUntil"/> and <see cref="DurableUntil"/>. False when the log failed.
-    /// </summary>
-    private bool Pump(bool wantDurable, bool wait, out long committed)
-    {
-        committed = _ring.AdvanceCommitted(ref _entries);
-        if (!Ok(_appender.Submit(committed, _entries, wantDurable)) || !Ok(_appender.Reap(wait && _appender.Busy)))
-            return false;
-        bool advanced = false;
-        if (_appender.WrittenUntil != _writtenUntil)
-        {
-            Volatile.Write(ref _writtenUntil, _appender.WrittenUntil);
-            advanced = true;
-        }
-        if (_appender.SyncedUntil > _durableUntil)
-        {
-            Volatile.Write(ref _durableEntries, _appender.SyncedEntries);
-            Volatile.Write(ref _durableUntil, _appender.SyncedUntil);
-            advanced = true;
-        }
-        if (advanced)
-            NotifyProgress();
-        return true;
-    }
-
     /// <summary>Signals the <see cref="LogWatch"/>es whose address was reached (all of them once the log failed); called
     /// after every advance of <see cref="WrittenUntil"/> or <see cref="DurableUntil"/>, by the writer or a waiter, and on
     /// failure. (Waiters in <see cref="WaitFor"/> need no telling: they drive the I/O.)</summary>
-    private void NotifyProgress()
-    {
-        LogWatch[] watches = Volatile.Read(ref _watches);
-        if (watches.Length == 0)
-            return;
-        Interlocked.MemoryBarrier(); // the progress just stored is visible before each watch's wanted address is read
-        bool failed = Volatile.Read(ref _failure) != 0;
-        foreach (LogWatch watch in watches)
-            watch.SignalIfReached(failed);
-    }
+    private void NotifyProgress() => _watches.SignalReached(Volatile.Read(ref _failure) != 0);
 
     /// <summary>True once the log is <paramref name="durability"/> up to <paramref name="address"/>.</summary>
     public bool Reached(long address, LogDurability durability) =>
@@ -503,16 +366,11 @@ public sealed unsafe class CaptureLog : IDisposable
     internal LogWatch Watch(LogDurability durability)
     {
         var watch = new LogWatch(this, durability);
-        lock (_watchesLock)
-            Volatile.Write(ref _watches, [.. _watches, watch]);
+        _watches.Add(watch);
         return watch;
     }
 
-    internal void Unwatch(LogWatch watch)
-    {
-        lock (_watchesLock)
-            Volatile.Write(ref _watches, Array.FindAll(_watches, w => w != watch));
-    }
+    internal void Unwatch(LogWatch watch) => _watches.Remove(watch);
 
     private bool Ok(int rc)
     {

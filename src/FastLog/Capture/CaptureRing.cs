@@ -131,6 +131,9 @@ internal sealed unsafe class CaptureRing : IDisposable
         return committed;
     }
 
+    /// <summary>True when the record at <paramref name="address"/> is committed but not yet advanced over.</summary>
+    public bool IsCommittedAt(long address) => Volatile.Read(ref _commitMarks[(address & _mask) >> _unitShift]) != 0;
+
     /// <summary>Lets producers reuse memory below <paramref name="address"/>.</summary>
     public void Release(long address)
     {

@@ -26,7 +26,7 @@ public sealed class CaptureLogTests : IDisposable
     {
         string log = Path.Combine(_dir, "log");
         const int threads = 4, writesPerThread = 400;
-        var backend = LoggingBackend.Open(NewBacking(64 << 20), log, sectorSize, new CaptureLogOptions { RingBytes = 1 << 18 });
+        var backend = LoggingBackend.Open(NewBacking(64 << 20), log, sectorSize, new CaptureLogOptions { RingBytes = 1 << 18, WakeBytes = 1 << 16 });
         Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
         {
             var data = new byte[sectorSize * 8];
@@ -117,7 +117,7 @@ public sealed class CaptureLogTests : IDisposable
         string log = Path.Combine(_dir, "log");
         var options = new CaptureLogOptions
         {
-            WriterInterval = TimeSpan.FromSeconds(30), SuperBlockInterval = TimeSpan.FromSeconds(30), WakeBytes = 1L << 40,
+            WriterInterval = TimeSpan.FromSeconds(30), SuperBlockInterval = TimeSpan.FromSeconds(30), WakeBytes = 32 << 20,
             FlushWaitsFor = LogDurability.Ordered,
         };
         var backend = LoggingBackend.Open(NewBacking(1 << 20), log, 512, options);
@@ -206,6 +206,42 @@ public sealed class CaptureLogTests : IDisposable
     }
 
     [Fact]
+    public void Producers_that_fill_the_ring_wake_a_writer_with_long_naps()
+    {
+        // Nothing waits for the log (ordered) and the writer's naps are 10 s: only the producers' wake at WakeBytes
+        // moves the ring. 8 MiB from four threads through a 64 KiB ring needs the writer hundreds of times, and
+        // producers finish out of order: the one whose record completes the committed prefix may be below WakeBytes
+        // itself. One wake lost costs a whole nap.
+        var options = new CaptureLogOptions
+        {
+            RingBytes = 1 << 16, WakeBytes = 1 << 14, FlushWaitsFor = LogDurability.Ordered,
+            WriterInterval = TimeSpan.FromSeconds(10), SuperBlockInterval = TimeSpan.FromSeconds(10),
+        };
+        var backend = LoggingBackend.Open(NewBacking(8 << 20), Path.Combine(_dir, "log"), 512, options);
+        var clock = Stopwatch.StartNew();
+        Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+        {
+            var block = new byte[4096];
+            for (int i = 0; i < 512; i++)
+                Assert.Equal(0, backend.Write((t * 512 + i) * 4096L, block, fua: false));
+        });
+        TimeSpan took = clock.Elapsed;
+        backend.Dispose();
+        Assert.True(took < TimeSpan.FromSeconds(8), $"8 MiB through a 64 KiB ring took {took.TotalSeconds:F1} s: a producer's wake was lost and the writer slept out its nap");
+    }
+
+    [Fact]
+    public void Options_that_would_stall_the_writer_are_refused_when_the_log_is_created()
+    {
+        string log = Path.Combine(_dir, "log");
+        var tooLate = Assert.Throws<ArgumentOutOfRangeException>(() => CaptureLog.Create(log, 512, new CaptureLogOptions { RingBytes = 1 << 16 }));
+        Assert.Equal("WakeBytes", tooLate.ParamName); // 1 MiB pending can never happen in a 64 KiB ring
+        Assert.Throws<ArgumentOutOfRangeException>(() => CaptureLog.Create(log, 512, new CaptureLogOptions { RingBytes = 3 << 20 }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CaptureLog.Create(log, 512, new CaptureLogOptions { WriterInterval = TimeSpan.Zero }));
+        Assert.False(File.Exists(log), "a refused log must not be created");
+    }
+
+    [Fact]
     public void An_idle_writer_sleeps_instead_of_waking_every_interval()
     {
         // With everything written, the writer naps for SuperBlockInterval, not WriterInterval: over an idle second,
@@ -227,7 +263,7 @@ public sealed class CaptureLogTests : IDisposable
     {
         string log = Path.Combine(_dir, "log");
         string backing = NewBacking(8 << 20);
-        var backend = LoggingBackend.Open(backing, log, 512, new CaptureLogOptions { RingBytes = 1 << 16 });
+        var backend = LoggingBackend.Open(backing, log, 512, new CaptureLogOptions { RingBytes = 1 << 16, WakeBytes = 1 << 14 });
         var rng = new Random(7);
         var data = new byte[64 << 10]; // four times the ring's largest record: split into several entries
         for (int i = 0; i < 200; i++)
@@ -248,7 +284,7 @@ public sealed class CaptureLogTests : IDisposable
     [Fact]
     public void Steady_state_requests_allocate_nothing()
     {
-        var backend = LoggingBackend.Open(NewBacking(16 << 20), Path.Combine(_dir, "log"), 512, new CaptureLogOptions { RingBytes = 1 << 20 });
+        var backend = LoggingBackend.Open(NewBacking(16 << 20), Path.Combine(_dir, "log"), 512, new CaptureLogOptions { RingBytes = 1 << 20, WakeBytes = 1 << 18 });
         var data = new byte[4096];
         void Run(int count)
         {
