@@ -70,6 +70,7 @@ public sealed class UblkFrontend : IBlockFrontend
         try
         {
             _control = UblkControl.Open(_controlPath);
+            RemoveDevicesOfDeadServers(_control);
             UblksrvCtrlDevInfo info = default;
             info.NrHwQueues = (ushort)_options.Queues;
             info.QueueDepth = (ushort)_options.QueueDepth;
@@ -100,6 +101,47 @@ public sealed class UblkFrontend : IBlockFrontend
         {
             Stop();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the ublk devices that servers killed before their DEL_DEV left behind: a killed server's block device
+    /// goes away, but its device id and /dev/ublkcN stay until someone deletes them, and the driver allows only
+    /// ublks_max (64) devices. A device is deleted only when it is dead (no block device) and its server is gone: the
+    /// kernel sets its pid to -1 when the server's char device is released (seen on 6.12), or the pid START_DEV recorded
+    /// names no process. A server between ADD_DEV and START_DEV has pid 0 (what ADD_DEV passed) and is left alone.
+    /// Best effort: a device this process may not query or delete is left alone.
+    /// </summary>
+    private static void RemoveDevicesOfDeadServers(UblkControl control)
+    {
+        string[] nodes;
+        try
+        {
+            nodes = Directory.GetFiles(Path.GetDirectoryName(UblkConstants.CharDevicePrefix)!, Path.GetFileName(UblkConstants.CharDevicePrefix) + "*");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        foreach (string node in nodes)
+        {
+            if (!uint.TryParse(node.AsSpan(UblkConstants.CharDevicePrefix.Length), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out uint id))
+                continue;
+            UblksrvCtrlDevInfo info;
+            try
+            {
+                info = control.GetDeviceInfo(id);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            bool serverGone = info.UblksrvPid == -1 || (info.UblksrvPid > 0 && !Libc.ProcessExists(info.UblksrvPid));
+            if (info.State != UblkConstants.StateDead || !serverGone)
+                continue;
+            if (control.DeleteDevice(id) == 0)
+                Console.Error.WriteLine($"fastlog: deleted ublk device {id} (/dev/ublkc{id}), left by a server that died without deleting it");
         }
     }
 
