@@ -1,6 +1,7 @@
 using System.Text;
 using FastLog.Tests.Guest;
 using FastLog.Tests.Ublk;
+using Xunit.Abstractions;
 
 namespace FastLog.Tests.Hardening;
 
@@ -16,7 +17,7 @@ namespace FastLog.Tests.Hardening;
 /// block device goes away by itself, but its ublk device id stays until the next capture deletes it.
 /// </summary>
 [Collection(GuestVmCollection.Name)]
-public sealed class UblkKillLoopTests
+public sealed class UblkKillLoopTests(ITestOutputHelper output)
 {
     private const int Rounds = 21;
     private const long BackingBytes = 64L << 20;
@@ -35,6 +36,7 @@ public sealed class UblkKillLoopTests
             string outDir = Directory.CreateDirectory(Path.Combine(dir, "out")).FullName;
             GuestResult result = UblkGuest.Run(Script(signals, delaysMs), [new GuestDisk(backing, 4096), new GuestDisk(logDisk, 4096)],
                 TimeSpan.FromMinutes(5), outDir).EnsureSuccess();
+            output.WriteLine(result.StdOut);
             Assert.Contains("kill loop ok", result.StdOut);
 
             int acknowledged = 0, roundsWithLoad = 0;
@@ -44,8 +46,8 @@ public sealed class UblkKillLoopTests
                 string log = Path.Combine(outDir, $"r{round}.log");
                 Assert.True(File.Exists(log), $"{what}: the guest did not hand out the log\n{result.StdOut}");
                 string image = GuestVm.CreateSparseImage(Path.Combine(dir, $"replayed{round}.img"), BackingBytes);
-                (int rc, string output) = GuestVm.RunHost(Refusal.Fastlog, "replay", "--log", log, "--replay", image, "--scan");
-                Assert.True(rc == 0, $"{what}: replay --scan of the killed capture's log failed ({rc}): {output}");
+                (int rc, string said) = GuestVm.RunHost(Refusal.Fastlog, "replay", "--log", log, "--replay", image, "--scan");
+                Assert.True(rc == 0, $"{what}: replay --scan of the killed capture's log failed ({rc}): {said}");
                 int acked = CaptureKillLoopTests.AssertAcknowledgedWritesPresent(Path.Combine(outDir, $"acked{round}"), image, what);
                 acknowledged += acked;
                 if (acked > 0) roundsWithLoad++;
