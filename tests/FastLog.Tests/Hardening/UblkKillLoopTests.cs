@@ -68,7 +68,7 @@ public sealed class UblkKillLoopTests(ITestOutputHelper output)
     {
         var rounds = new StringBuilder();
         for (int i = 0; i < signals.Length; i++)
-            rounds.Append($"{signals[i]}:{delaysMs[i] / 1000.0:F3} ");
+            rounds.Append(System.FormattableString.Invariant($"{signals[i]}:{delaysMs[i] / 1000.0:F3} "));
         return $$"""
             mkfs.ext4 -q -F /dev/vdb
             mkdir -p /mnt/logs && mount /dev/vdb /mnt/logs
