@@ -70,6 +70,10 @@ public sealed class UblkFrontend : IBlockFrontend
         try
         {
             _control = UblkControl.Open(_controlPath);
+            // 6.5+ (GET_FEATURES answers) uses encoded numbers, so dead devices go first and their ids are reused;
+            // before that only ADD_DEV tells which numbers the driver takes.
+            if (_control.Features is not null)
+                RemoveDevicesOfDeadServers(_control, UblkConstants.AutoDevId);
             UblksrvCtrlDevInfo info = default;
             info.NrHwQueues = (ushort)_options.Queues;
             info.QueueDepth = (ushort)_options.QueueDepth;
@@ -77,6 +81,8 @@ public sealed class UblkFrontend : IBlockFrontend
             info.DevId = UblkConstants.AutoDevId;
             _control.AddDevice(ref info);
             _devId = info.DevId;
+            if (_control.Features is null)
+                RemoveDevicesOfDeadServers(_control, _devId);
 
             UblkParams parameters = UblkDeviceParams.Build(_backend.Size, _backend.Capabilities, info.MaxIoBufBytes);
             _control.SetParams(_devId, parameters);
@@ -100,6 +106,47 @@ public sealed class UblkFrontend : IBlockFrontend
         {
             Stop();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Deletes the ublk devices that servers killed before their DEL_DEV left behind: a killed server's block device
+    /// goes away, but its device id, /dev/ublkcN and the driver's state for it stay until someone deletes them, so they
+    /// pile up and every later device gets a higher id. A device is deleted only when it is dead (no block device) and its server is gone: the
+    /// kernel sets its pid to -1 when the server's char device is released (seen on 6.12), or the pid START_DEV recorded
+    /// names no process. A server between ADD_DEV and START_DEV has pid 0 (what ADD_DEV passed) and is left alone.
+    /// Best effort: a device this process may not query or delete is left alone; <paramref name="own"/> is never touched.
+    /// </summary>
+    private static void RemoveDevicesOfDeadServers(UblkControl control, uint own)
+    {
+        string[] nodes;
+        try
+        {
+            nodes = Directory.GetFiles(Path.GetDirectoryName(UblkConstants.CharDevicePrefix)!, Path.GetFileName(UblkConstants.CharDevicePrefix) + "*");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return;
+        }
+        foreach (string node in nodes)
+        {
+            if (!uint.TryParse(node.AsSpan(UblkConstants.CharDevicePrefix.Length), System.Globalization.NumberStyles.None,
+                    System.Globalization.CultureInfo.InvariantCulture, out uint id) || id == own)
+                continue;
+            UblksrvCtrlDevInfo info;
+            try
+            {
+                info = control.GetDeviceInfo(id);
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            bool serverGone = info.UblksrvPid == -1 || (info.UblksrvPid > 0 && !Libc.ProcessExists(info.UblksrvPid));
+            if (info.State != UblkConstants.StateDead || !serverGone)
+                continue;
+            if (control.DeleteDevice(id) == 0)
+                Console.Error.WriteLine($"fastlog: deleted ublk device {id} (/dev/ublkc{id}), left by a server that died without deleting it");
         }
     }
 

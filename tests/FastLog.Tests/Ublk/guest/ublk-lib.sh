@@ -4,12 +4,15 @@
 # ublk_capture BACKING LBS QUEUES DEPTH (--log LOG | --no-log) [more capture options]: starts
 # `fastlog capture --frontend ublk` in the background and waits until its block device exists (capture prints the
 # device on stdout once its mark socket is up, so `fastlog mark $DEV NAME` works from then on). Sets SERVER (pid)
-# and DEV (/dev/ublkbN).
+# and DEV (/dev/ublkbN). With UBLK_DEFAULT_SIGINT=1 capture starts with SIGINT at its default disposition (bash
+# starts background jobs with SIGINT ignored, and an ignored signal stays ignored across exec), so `kill -INT` reaches it.
 ublk_capture() {
   local backing=$1 lbs=$2 queues=$3 depth=$4
   shift 4
+  local run=()
+  if [ "${UBLK_DEFAULT_SIGINT:-}" = 1 ]; then run=(env --default-signal=INT); fi
   rm -f /tmp/serve.out
-  "$FASTLOG" capture --frontend ublk --backing "$backing" --logical-block-size "$lbs" --queues "$queues" --depth "$depth" "$@" \
+  "${run[@]}" "$FASTLOG" capture --frontend ublk --backing "$backing" --logical-block-size "$lbs" --queues "$queues" --depth "$depth" "$@" \
     >/tmp/serve.out 2>/tmp/serve.err &
   SERVER=$!
   for _ in $(seq 1200); do
