@@ -61,7 +61,7 @@ public sealed class FuseFrontend : IBlockFrontend
     public string? DevicePath => _loop?.Path;
 
     /// <summary>The FUSE file loop is attached to.</summary>
-    public string? FilePath => _mountPoint is null ? null : Path.Combine(_mountPoint, FuseSession.FileName);
+    public string? FilePath => _mountPoint is null ? null : Path.Combine(_mountPoint, FuseDiskFile.Name);
 
     /// <summary>Whether loop really uses direct I/O on the FUSE file.</summary>
     public bool UsesDirectIo => _loop?.DirectIo ?? false;

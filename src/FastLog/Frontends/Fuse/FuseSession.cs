@@ -5,19 +5,13 @@ using FastLog.Interop;
 namespace FastLog.Frontends.Fuse;
 
 /// <summary>
-/// Serves one file, <see cref="FileName"/>, of <see cref="IBlockBackend.Size"/> bytes in a FUSE mount, speaking the
-/// protocol on /dev/fuse directly. Several worker threads each read requests from their own clone of the
-/// session fd (FUSE_DEV_IOC_CLONE), into preallocated native buffers: nothing is allocated per request.
+/// Serves a FUSE mount that holds the device as one file (<see cref="FuseDiskFile"/>), speaking the protocol on
+/// /dev/fuse directly. Several worker threads each read requests from their own clone of the session fd
+/// (FUSE_DEV_IOC_CLONE), into preallocated native buffers: nothing is allocated per request. The file's I/O becomes
+/// backend requests by <see cref="FuseRequestDispatch"/>'s rules.
 /// </summary>
-/// <remarks>
-/// Request mapping (what loop sends): READ/WRITE → backend Read/Write; FSYNC (loop's REQ_OP_FLUSH) → Flush;
-/// FALLOCATE punch-hole (loop's discard, and write-zeroes without NOUNMAP) → Discard; FALLOCATE zero-range
-/// (write-zeroes with NOUNMAP) → WriteZeroes. Loop has no FUA: a FUA write reaches us as a WRITE followed by
-/// an FSYNC, so the backend never sees <c>fua: true</c> from this frontend.
-/// </remarks>
 internal sealed unsafe class FuseSession : IDisposable
 {
-    public const string FileName = "disk";
     public const int MaxWrite = 1 << 20;           // negotiated with FUSE_MAX_PAGES (256 pages)
     private const int WriteHeaders = 40 + 40;       // fuse_in_header + fuse_write_in
     private const int Align = 4096;
@@ -26,7 +20,6 @@ internal sealed unsafe class FuseSession : IDisposable
     private const int InBufferSize = Align + MaxWrite + Align;
     private const int OutBufferSize = Align + MaxWrite;
     private const int WarmupRequests = 64;
-    private const ulong ValidSeconds = 86400;
 
     private readonly IBlockBackend _backend;
     private readonly int _masterFd;
@@ -168,32 +161,27 @@ internal sealed unsafe class FuseSession : IDisposable
     {
         ulong unique = header->Unique;
         byte* payload = reply + sizeof(FuseOutHeader);
+        long size = _backend.Size;
         switch (header->Opcode)
         {
             case FuseOpcode.Init:
                 Reply(fd, reply, unique, Init((FuseInitIn*)body, bodyLength, (FuseInitOut*)payload));
                 return;
 
+            // The device's I/O, served through BlockRequest's guard: a backend that throws fails its request, not the worker.
             case FuseOpcode.Read:
             {
-                var io = (FuseIoIn*)body;
-                long size = Math.Max(0, Math.Min((long)io->Size, _backend.Size - (long)io->Offset));
-                size = Math.Min(size, MaxWrite);
-                int rc = size == 0 ? 0 : _backend.Read((long)io->Offset, new Span<byte>(payload, (int)size));
-                Reply(fd, reply, unique, rc < 0 ? rc : (int)size);
+                BlockRequest read = FuseRequestDispatch.Read((FuseIoIn*)body, size, MaxWrite);
+                int rc = read.Length == 0 ? 0 : read.ServeSync(_backend, payload);
+                Reply(fd, reply, unique, rc < 0 ? rc : (int)read.Length);
                 return;
             }
 
             case FuseOpcode.Write:
             {
                 var io = (FuseIoIn*)body;
-                int rc;
-                if (bodyLength < sizeof(FuseIoIn) + io->Size)
-                    rc = -Libc.EINVAL;
-                else if ((long)io->Offset + io->Size > _backend.Size)
-                    rc = -Libc.ENOSPC;
-                else
-                    rc = _backend.Write((long)io->Offset, new ReadOnlySpan<byte>(body + sizeof(FuseIoIn), (int)io->Size), fua: false);
+                int rc = FuseRequestDispatch.TryWrite(io, bodyLength, size, out BlockRequest write, out int error)
+                    ? write.ServeSync(_backend, body + sizeof(FuseIoIn)) : error;
                 if (rc == 0)
                     *(FuseWriteOut*)payload = new FuseWriteOut { Size = io->Size };
                 Reply(fd, reply, unique, rc < 0 ? rc : sizeof(FuseWriteOut));
@@ -201,79 +189,40 @@ internal sealed unsafe class FuseSession : IDisposable
             }
 
             case FuseOpcode.FSync:
-                Reply(fd, reply, unique, _backend.Flush());
+                Reply(fd, reply, unique, new BlockRequest(BlockOp.Flush, 0, 0).ServeSync(_backend, null));
                 return;
 
             case FuseOpcode.FAllocate:
-                Reply(fd, reply, unique, FAllocate((FuseFAllocateIn*)body));
-                return;
-
-            case FuseOpcode.Lookup:
             {
-                int rc = -Libc.ENOENT;
-                if (header->NodeId == FuseConst.RootId && NameIs(body, bodyLength, FileNameUtf8))
-                {
-                    var entry = (FuseEntryOut*)payload;
-                    *entry = default;
-                    entry->NodeId = FuseConst.FileId;
-                    entry->Generation = 1;
-                    entry->EntryValid = ValidSeconds;
-                    entry->AttrValid = ValidSeconds;
-                    FillAttr(&entry->Attr, FuseConst.FileId);
-                    rc = sizeof(FuseEntryOut);
-                }
-                Reply(fd, reply, unique, rc);
+                bool serve = FuseRequestDispatch.TryFAllocate((FuseFAllocateIn*)body, size, _backend.Capabilities, out BlockRequest range, out int error);
+                Reply(fd, reply, unique, serve ? range.ServeSync(_backend, null) : error);
                 return;
             }
 
+            case FuseOpcode.Lookup:
+                Reply(fd, reply, unique, FuseDiskFile.Lookup(header->NodeId, body, bodyLength, size, (FuseEntryOut*)payload));
+                return;
+
             case FuseOpcode.GetAttr:
-                Reply(fd, reply, unique, AttrReply(header->NodeId, (FuseAttrOut*)payload));
+                Reply(fd, reply, unique, FuseDiskFile.GetAttr(header->NodeId, size, (FuseAttrOut*)payload));
                 return;
 
             case FuseOpcode.SetAttr:
-            {
-                var set = (FuseSetAttrIn*)body;
-                // The file is the device: its size is fixed. Mode, owner and time changes are accepted and ignored.
-                int rc = (set->Valid & FuseConst.FAttrSize) != 0 && (long)set->Size != _backend.Size
-                    ? -Libc.EPERM
-                    : AttrReply(header->NodeId, (FuseAttrOut*)payload);
-                Reply(fd, reply, unique, rc);
+                Reply(fd, reply, unique, FuseDiskFile.SetAttr(header->NodeId, (FuseSetAttrIn*)body, size, (FuseAttrOut*)payload));
                 return;
-            }
 
             case FuseOpcode.Open:
             case FuseOpcode.OpenDir:
-            {
-                bool dir = header->Opcode == FuseOpcode.OpenDir;
-                if (header->NodeId != (dir ? FuseConst.RootId : FuseConst.FileId))
-                {
-                    Reply(fd, reply, unique, dir ? -Libc.ENOTDIR : -Libc.EISDIR);
-                    return;
-                }
-                var open = (FuseOpenOut*)payload;
-                *open = default;
-                // Direct I/O: no second copy in the FUSE page cache; parallel direct writes: no inode lock per write.
-                open->OpenFlags = dir ? 0 : FuseConst.FOpenDirectIo | FuseConst.FOpenParallelDirectWrites;
-                Reply(fd, reply, unique, sizeof(FuseOpenOut));
+                Reply(fd, reply, unique, FuseDiskFile.Open(header->NodeId, header->Opcode == FuseOpcode.OpenDir, (FuseOpenOut*)payload));
                 return;
-            }
 
             case FuseOpcode.ReadDir:
-                Reply(fd, reply, unique, ReadDir(header->NodeId, (FuseIoIn*)body, payload));
+                Reply(fd, reply, unique, FuseDiskFile.ReadDir(header->NodeId, (FuseIoIn*)body, MaxWrite, payload));
                 return;
 
             case FuseOpcode.StatFs:
-            {
-                var st = (FuseKStatFs*)payload;
-                *st = default;
-                st->Blocks = (ulong)(_backend.Size / 4096);
-                st->BSize = 4096;
-                st->FrSize = 4096;
-                st->NameLen = 255;
-                st->Files = 2;
-                Reply(fd, reply, unique, sizeof(FuseKStatFs));
+                Reply(fd, reply, unique, FuseDiskFile.StatFs(size, (FuseKStatFs*)payload));
                 return;
-            }
 
             case FuseOpcode.Release:
             case FuseOpcode.ReleaseDir:
@@ -293,15 +242,6 @@ internal sealed unsafe class FuseSession : IDisposable
                 Reply(fd, reply, unique, -Libc.ENOSYS);
                 return;
         }
-    }
-
-    private static ReadOnlySpan<byte> FileNameUtf8 => "disk"u8;
-
-    private static bool NameIs(byte* body, int length, ReadOnlySpan<byte> name)
-    {
-        var span = new ReadOnlySpan<byte>(body, length);
-        int end = span.IndexOf((byte)0);
-        return (end < 0 ? span : span[..end]).SequenceEqual(name);
     }
 
     private int Init(FuseInitIn* init, int length, FuseInitOut* output)
@@ -326,77 +266,6 @@ internal sealed unsafe class FuseSession : IDisposable
         ProtocolMinor = minor;
         _initialized.TrySetResult();
         return sizeof(FuseInitOut);
-    }
-
-    private int FAllocate(FuseFAllocateIn* f)
-    {
-        const uint KeepSize = 1, PunchHole = 2, ZeroRange = 0x10;
-        long offset = (long)f->Offset, length = (long)f->Length;
-        if (offset < 0 || length <= 0 || offset > _backend.Size || length > _backend.Size - offset)
-            return -Libc.EINVAL;
-        return (f->Mode & ~KeepSize) switch
-        {
-            0 => 0,                                             // preallocate: the store is already all there
-            // What the backend does not declare it takes is refused, as ublk's limits refuse it; a hole reads zeros, so
-            // a backend that only zeroes still serves loop's punch-hole (its write-zeroes without NOUNMAP).
-            PunchHole when _backend.Capabilities.Discard => _backend.Discard(offset, length),
-            PunchHole when _backend.Capabilities.WriteZeroes => _backend.WriteZeroes(offset, length),
-            ZeroRange when _backend.Capabilities.WriteZeroes => _backend.WriteZeroes(offset, length),
-            _ => -Libc.EOPNOTSUPP,
-        };
-    }
-
-    private int AttrReply(ulong nodeId, FuseAttrOut* output)
-    {
-        if (nodeId != FuseConst.RootId && nodeId != FuseConst.FileId)
-            return -Libc.ENOENT;
-        *output = default;
-        output->AttrValid = ValidSeconds;
-        FillAttr(&output->Attr, nodeId);
-        return sizeof(FuseAttrOut);
-    }
-
-    private void FillAttr(FuseAttr* attr, ulong nodeId)
-    {
-        *attr = default;
-        attr->Ino = nodeId;
-        attr->BlkSize = 4096;
-        if (nodeId == FuseConst.RootId)
-        {
-            attr->Mode = FuseConst.SIfDir | 0x1ED; // 0755
-            attr->NLink = 2;
-        }
-        else
-        {
-            attr->Mode = FuseConst.SIfReg | 0x180; // 0600
-            attr->NLink = 1;
-            attr->Size = (ulong)_backend.Size;
-            attr->Blocks = (ulong)_backend.Size / 512;
-        }
-    }
-
-    private static int ReadDir(ulong nodeId, FuseIoIn* input, byte* output)
-    {
-        if (nodeId != FuseConst.RootId)
-            return -Libc.ENOTDIR;
-        int room = (int)Math.Min(input->Size, (uint)MaxWrite), used = 0;
-        for (ulong index = input->Offset; index < 3; index++)
-        {
-            ReadOnlySpan<byte> name = index switch { 0 => "."u8, 1 => ".."u8, _ => FileNameUtf8 };
-            int entryLength = (sizeof(FuseDirent) + name.Length + 7) & ~7;
-            if (used + entryLength > room)
-                break;
-            var dirent = (FuseDirent*)(output + used);
-            dirent->Ino = index == 2 ? FuseConst.FileId : FuseConst.RootId;
-            dirent->Off = index + 1;
-            dirent->NameLen = (uint)name.Length;
-            dirent->Type = index == 2 ? 8u /* DT_REG */ : 4u /* DT_DIR */;
-            var nameBytes = new Span<byte>(output + used + sizeof(FuseDirent), entryLength - sizeof(FuseDirent));
-            nameBytes.Clear();
-            name.CopyTo(nameBytes);
-            used += entryLength;
-        }
-        return used;
     }
 
     /// <summary>Sends a reply: <paramref name="result"/> is a payload length (≥0) or a negative errno.</summary>
