@@ -2,7 +2,7 @@ using FastLog.Backends;
 using FastLog.Capture;
 using FastLog.Explorer;
 using FastLog.Interop;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Backends;
 
@@ -17,7 +17,7 @@ public class DeviceCapabilitiesTests
     [Fact]
     public void A_logged_device_declares_a_cache_and_fua_at_the_log_sector_size_even_over_memory()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         var memory = new MemoryBackend(1 << 20);
         Assert.False(memory.Capabilities.VolatileCache);
         Assert.False(memory.Capabilities.Fua);
@@ -28,7 +28,7 @@ public class DeviceCapabilitiesTests
     [Fact]
     public void A_layer_smaller_than_its_inner_unit_is_refused_when_built()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         using var memory = new MemoryBackend(8 << 20, logicalBlockSize: 4096);
         using (var log = CaptureLog.Create(dir.File("log"), 512))
             Assert.Contains("below the inner backend's logical block size 4096",
@@ -41,7 +41,7 @@ public class DeviceCapabilitiesTests
     [Fact]
     public void A_volatile_cache_declares_itself_and_a_crash_state_declares_no_cache()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         using var cache = new VolatileCacheBackend(new MemoryBackend(8 << 20), 4 << 20, 4096, PowerFailKeep.None);
         Assert.Equal(new DeviceCapabilities(4096, 4096, VolatileCache: true, Fua: true), cache.Capabilities);
 
@@ -64,7 +64,7 @@ public class DeviceCapabilitiesTests
     [Fact]
     public void A_read_the_backing_fails_is_named_on_the_synchronous_path()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         using var logged = new LoggingBackend(new OtherBackend(new MemoryBackend(1 << 20)) { FailReads = true }, CaptureLog.Create(dir.File("log"), 512));
         Assert.Equal(-Libc.EIO, logged.Read(8192, new byte[4096]));
         Assert.Equal(1, logged.BackingFailures);

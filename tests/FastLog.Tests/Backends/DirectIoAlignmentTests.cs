@@ -1,5 +1,5 @@
 using FastLog.Interop;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Backends;
 
@@ -14,7 +14,7 @@ public sealed class DirectIoAlignmentTests
     [InlineData(4096)]
     public void ProbeFindsWhatTheKernelReportsOnADeviceAndOnAFileOnIt(int sectorSize)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string image = dir.Sparse("disk.img", 64 << 20);
         string mount = dir.File("mnt");
         string loop = Shell.Check($"losetup --find --show --direct-io=on --sector-size {sectorSize} {image}").Trim();
@@ -43,7 +43,7 @@ public sealed class DirectIoAlignmentTests
     [Fact]
     public void ProbeSaysNothingWhereItCannotTell()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         Assert.Null(DirectIoAlignment.Probe(dir.File("missing")));
         string tiny = dir.File("tiny");
         File.WriteAllBytes(tiny, new byte[100]);

@@ -1,5 +1,6 @@
 using FastLog.Devices;
 using FastLog.Replay;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Devices;
 
@@ -9,7 +10,7 @@ public class EmbeddedExampleTests
     [Fact]
     public void The_readme_example_opens_a_device_in_process_writes_flushes_marks_and_replays()
     {
-        using var dir = new LogFormat.TempDirectory();
+        using var dir = new TempDirectory();
         string disk = dir.File("disk.img"), log = dir.File("run.log"), copy = dir.File("copy.img");
         File.WriteAllBytes(disk, new byte[1 << 20]);
         TextWriter output = new StringWriter(), errors = new StringWriter();

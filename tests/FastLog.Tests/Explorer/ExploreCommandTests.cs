@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using FastLog.Backends;
 using FastLog.Capture;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Explorer;
 
@@ -21,7 +21,7 @@ public class ExploreCommandTests
     /// flush and a mark. Log order (prefix) always has the data before the commit; only a subset that persists the
     /// commit without the data shows the bug.
     /// </summary>
-    internal static string CommitLog(Shell.TempDir dir, int sectorSize) => CommitLog(dir.File($"commit-{sectorSize}.log"), sectorSize);
+    internal static string CommitLog(TempDirectory dir, int sectorSize) => CommitLog(dir.File($"commit-{sectorSize}.log"), sectorSize);
 
     internal static string CommitLog(string log, int sectorSize)
     {
@@ -55,7 +55,7 @@ public class ExploreCommandTests
     [InlineData(4096)]
     public void Subsets_find_the_commit_without_its_data_that_prefixes_miss_and_materialize_reproduces_it(int sectorSize)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string log = CommitLog(dir, sectorSize);
         string check = CommitChecker(sectorSize).Replace("'", "'\\''");
 
@@ -100,7 +100,7 @@ public class ExploreCommandTests
     [Fact]
     public void Usage_errors_exit_2_and_say_what_is_wrong()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string log = CommitLog(dir, 512);
         (int exit, string output) = Shell.Run($"{Fastlog} explore --log {log} --check true --strategy everything");
         Assert.Equal(2, exit);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Explorer;
 
@@ -16,7 +17,7 @@ public class ExploreFilesystemTests
     /// Captures mkfs, then write + fsync + rename + delete rounds with a mark after each, mounted with
     /// <paramref name="mountOptions"/>; returns the log.
     /// </summary>
-    internal static string CaptureWorkload(Shell.TempDir dir, string fs, string mountOptions, long size, int rounds = 6)
+    internal static string CaptureWorkload(TempDirectory dir, string fs, string mountOptions, long size, int rounds = 6)
     {
         string backing = dir.Sparse($"{fs}.img", size);
         string log = dir.File($"{fs}.log");
@@ -60,7 +61,7 @@ public class ExploreFilesystemTests
     [Fact]
     public void Ext4_with_nobarrier_leaves_broken_states_and_with_barriers_none()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string unsafeLog = CaptureWorkload(dir, "ext4", "nobarrier", 64L << 20);
         (int exit, JsonDocument summary, string output) = Explore(unsafeLog, "--strategy subsets --points end --budget 20 --minimize-budget 10");
         using (summary)
@@ -72,7 +73,7 @@ public class ExploreFilesystemTests
             Assert.Matches("e2fsck|mount", failure.GetProperty("output").GetString()!);
         }
 
-        using var safeDir = new Shell.TempDir();
+        using var safeDir = new TempDirectory();
         string safeLog = CaptureWorkload(safeDir, "ext4", "", 64L << 20);
         (exit, summary, output) = Explore(safeLog, "--strategy prefix,subsets --budget 150");
         using (summary)
@@ -95,7 +96,7 @@ public class ExploreFilesystemTests
     [InlineData("btrfs", 320L << 20)]
     public void Default_filesystems_have_no_failing_state(string fs, long size)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string log = CaptureWorkload(dir, fs, "", size);
         (int exit, JsonDocument summary, string output) = Explore(log, "--strategy prefix,subsets,torn --atomic-unit 4096 --budget 150");
         using (summary)
@@ -116,7 +117,7 @@ public class ExploreFilesystemTests
     [InlineData(true)]
     public void The_oracle_catches_a_workload_that_skips_fsync_and_passes_an_honest_one(bool broken)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("ext4.img", 64L << 20);
         string log = dir.File("ext4.log"), journal = dir.File("stress.journal"), mnt = dir.File("mnt");
         Directory.CreateDirectory(mnt);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Explorer;
 
@@ -16,7 +16,7 @@ public class ExploreRunTests
     /// <summary>A checker whose verdict depends only on the state's bytes: identical states get identical results.</summary>
     private const string ContentChecker = "h=$(dd if=\"$FASTLOG_DEVICE\" bs=1M count=4 iflag=direct 2>/dev/null | md5sum | head -c 1); [ \"$h\" != 0 ] && [ \"$h\" != 7 ]";
 
-    private static string GeneratedLog(Shell.TempDir dir)
+    private static string GeneratedLog(TempDirectory dir)
     {
         string log = dir.File("random.log");
         Shell.Check($"{Fastlog} generate-log {log} --size-mib 1 --write-kib 4 --flush-every 16 --device-mib 4");
@@ -41,7 +41,7 @@ public class ExploreRunTests
     [Fact]
     public void Shards_run_through_gnu_parallel_merge_to_exactly_the_states_and_results_of_one_run()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string log = GeneratedLog(dir);
         string explore = $"{Fastlog} explore --log {log} --check '{ContentChecker}' --strategy prefix,subsets --budget 240 --jobs 1 --minimize-budget 4";
         (int wholeExit, string wholeOut) = Shell.Run($"{explore} --report {dir.File("whole")}", 600);
@@ -68,7 +68,7 @@ public class ExploreRunTests
     [InlineData(9)]
     public void A_run_killed_halfway_and_resumed_checks_every_state_once(int signal)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string log = GeneratedLog(dir);
         string checks = dir.File("checks.txt");
         string report = dir.File("report");
@@ -98,7 +98,7 @@ public class ExploreRunTests
     [Fact]
     public void A_log_the_kernel_wrote_explores_like_one_fastlog_wrote()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string log = dir.File("kernel.log");
         Shell.Check($"zstd -q -d -o {log} {Path.Combine(Guest.GuestVm.RepoRoot, "tests/data/kernel-ext4-demo.log.zst")}");
         (int noSize, string noSizeOut) = Shell.Run($"{Fastlog} explore --log {log} --check fs");

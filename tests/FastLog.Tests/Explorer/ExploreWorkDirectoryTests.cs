@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using FastLog.Explorer;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Explorer;
 
@@ -11,7 +11,7 @@ public class ExploreWorkDirectoryTests
     [Fact]
     public void Work_directories_of_dead_explorers_are_removed_and_live_or_mounted_ones_kept()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         using (var exited = Process.Start("true")!)
         {
             exited.WaitForExit();

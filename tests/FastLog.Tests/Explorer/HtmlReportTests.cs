@@ -2,7 +2,7 @@ using System.Diagnostics;
 using AngleSharp.Dom;
 using AngleSharp.Html.Parser;
 using FastLog.Explorer.Report;
-using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Explorer;
 

@@ -1,4 +1,4 @@
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Explorer;
 
@@ -15,7 +15,7 @@ public class TortureTests
     [InlineData("btrfs")]
     public void Power_failed_cycles_recover_with_every_promise_kept(string fs)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         (int exit, string output) = Shell.Run($"{Fastlog} torture --fs {fs} --cycles 2 --cycle-stress 3s --keep-logs 1 --seed 11 --dir {dir.File("t")}", 300);
         Assert.True(exit == 0, output);
         Assert.Equal(2, output.Split('\n').Count(l => l.StartsWith("cycle ") && l.Contains(" on /dev/loop") && l.Contains("power cut after") && l.Contains("recovered, verify ok, fsck ok")));
@@ -30,7 +30,7 @@ public class TortureTests
     [Fact]
     public void A_workload_that_skips_fsync_is_caught_and_its_cycle_kept_for_explore()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         (int exit, string output) = Shell.Run($"{Fastlog} torture --cycles 3 --cycle-stress 3s --seed 5 --dir {dir.File("t")} --stress-args '--skip-fsync-every 3'", 300);
         Assert.True(exit == 1, output);
         Assert.Contains("FAILED in cycle 1: fastlog verify", output);

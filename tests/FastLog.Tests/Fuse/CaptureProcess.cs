@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Fuse;
 

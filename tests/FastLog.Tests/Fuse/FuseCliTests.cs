@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastLog.Frontends.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Fuse;
 
@@ -12,7 +13,7 @@ public class FuseCliTests
     [Fact]
     public void Capture_prints_the_device_takes_marks_and_stops_cleanly_on_sigterm()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", 128L << 20);
         string log = dir.File("log");
         string device;
@@ -49,7 +50,7 @@ public class FuseCliTests
     [Fact]
     public void Sigkill_mid_workload_leaves_nothing_stuck_and_the_next_capture_cleans_up()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", 256L << 20);
         string log = dir.File("log");
         string mnt = dir.File("mnt");

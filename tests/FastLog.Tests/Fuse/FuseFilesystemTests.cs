@@ -1,6 +1,7 @@
 using FastLog.Backends;
 using FastLog.Frontends;
 using FastLog.Frontends.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Fuse;
 
@@ -37,7 +38,7 @@ public class FuseFilesystemTests
     [MemberData(nameof(FileSystems))]
     public void Mkfs_mount_workload_umount_fsck(string fs, string mkfs, string fsck)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backingPath = dir.Sparse("backing.img", 320L << 20);
         string device;
         using (var backing = FileBackend.Open(backingPath))
@@ -65,7 +66,7 @@ public class FuseFilesystemTests
     [Fact]
     public void The_served_file_answers_stat_readdir_statfs_fallocate_and_refuses_resizing()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backingPath = dir.File("backing.img");
         Shell.Check($"dd if=/dev/urandom of={backingPath} bs=1M count=8 status=none");
         using var backing = FileBackend.Open(backingPath);

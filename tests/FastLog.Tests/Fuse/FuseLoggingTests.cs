@@ -2,6 +2,7 @@ using FastLog.Backends;
 using FastLog.Capture;
 using FastLog.Frontends;
 using FastLog.Frontends.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Fuse;
 
@@ -20,7 +21,7 @@ public class FuseLoggingTests
     /// <summary>mkfs, a mark, the workload, umount; then fsck of the backing and a replay identical to it.</summary>
     private static void LoggedWorkloadReplaysIdentically(string fs, string mkfs, string fsck, int blockSize, long size)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backingPath = dir.Sparse("backing.img", size);
         string logPath = dir.File("log");
         File.WriteAllText(dir.File("workload.sh"), FuseFilesystemTests.Workload);
@@ -52,7 +53,7 @@ public class FuseLoggingTests
     [Fact]
     public void Fio_verify_crc32c_with_fsync_and_several_jobs_has_no_errors()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         long size = 256L << 20;
         string backingPath = dir.Sparse("backing.img", size);
         string logPath = dir.File("log");
@@ -78,7 +79,7 @@ public class FuseLoggingTests
     [Fact]
     public void Workers_allocate_nothing_per_request_in_steady_state()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backingPath = dir.Sparse("backing.img", 128L << 20);
         using var backing = FileBackend.Open(backingPath);
         AssertWorkersAllocateNothing(backing);

@@ -2,6 +2,7 @@ using FastLog.Backends;
 using FastLog.Frontends;
 using FastLog.Frontends.Fuse;
 using FastLog.Interop;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Fuse;
 

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using FastLog.Capture;
 using FastLog.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Fuse;
 
@@ -38,7 +39,7 @@ public partial class PowerFailCliTests
     [InlineData("all")]
     public void Keep_none_and_keep_all_leave_exactly_the_durable_and_the_full_image(string keep)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", DeviceSize);
         string log = dir.File("log");
         string cut;
@@ -85,7 +86,7 @@ public partial class PowerFailCliTests
     [Fact]
     public void After_writes_cuts_at_the_right_write_and_poweron_serves_the_crash_state_not_the_page_cache()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", DeviceSize);
         string log = dir.File("log");
         string durable;
@@ -126,7 +127,7 @@ public partial class PowerFailCliTests
     [Fact]
     public void At_mark_cuts_right_after_the_mark()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", DeviceSize);
         string log = dir.File("log");
         using (var capture = new CaptureProcess($"--backing {backing} --log {log} --frontend fuse --power-fail at-mark=cut-here --keep all"))
@@ -153,7 +154,7 @@ public partial class PowerFailCliTests
     [Fact]
     public void After_flushes_cuts_after_that_flush_and_after_seconds_by_itself()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", DeviceSize);
         string log1 = dir.File("log1");
         // Loop itself may flush when it attaches (switching to direct I/O fsyncs the file): count in the log.
@@ -186,7 +187,7 @@ public partial class PowerFailCliTests
     [Fact]
     public void The_marks_rebuild_a_random_cut_with_early_write_backs_exactly()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", DeviceSize);
         string log = dir.File("log");
         using (var capture = new CaptureProcess($"--backing {backing} --log {log} --frontend fuse --power-fail manual --keep random:11 --cache-size 4M"))
@@ -245,7 +246,7 @@ public partial class PowerFailCliTests
     [Fact]
     public void A_clean_stop_writes_the_cache_back_so_the_backing_equals_the_whole_log()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", DeviceSize);
         string log = dir.File("log");
         using (var capture = new CaptureProcess($"--backing {backing} --log {log} --frontend fuse --power-fail manual"))
@@ -287,7 +288,7 @@ public partial class PowerFailCliTests
     [Fact]
     public void Ext4_power_failed_after_fsyncs_recovers_with_the_fsynced_files_intact()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", 128L << 20);
         string log = dir.File("log");
         string mnt = dir.File("mnt");

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Fuse;
 

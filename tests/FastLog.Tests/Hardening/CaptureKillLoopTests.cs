@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 
@@ -21,7 +21,7 @@ public sealed partial class CaptureKillLoopTests
     [Fact]
     public void TwentySeededKillsUnderLoadLoseNoAcknowledgedWrite()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         var random = new Random(11);
         string workload = dir.File("workload.sh");
         File.WriteAllText(workload, """

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text.Json;
 using FastLog.LogFormat;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 
@@ -13,7 +13,7 @@ namespace FastLog.Tests.Hardening;
 public sealed class CliInputTests : IDisposable
 {
     private static readonly string Fastlog = Refusal.Fastlog;
-    private readonly Shell.TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

@@ -1,5 +1,5 @@
-using FastLog.Tests.Fuse;
 using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 
@@ -11,7 +11,7 @@ namespace FastLog.Tests.Hardening;
 [Collection("loop")]
 public sealed class HiddenErrorTests : IDisposable
 {
-    private readonly Shell.TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
     private readonly string _small;
 
     public HiddenErrorTests()

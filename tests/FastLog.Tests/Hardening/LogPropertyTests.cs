@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using CsCheck;
 using FastLog.LogFormat;
 using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 
@@ -30,7 +31,7 @@ public sealed class LogPropertyTests : IDisposable
         [0, 1, 127, 128, 1UL << 31, uint.MaxValue, 1UL << 53, (1UL << 54) - 1, 1UL << 54, 1UL << 62, long.MaxValue, 1UL << 63, ulong.MaxValue];
 
     private readonly LoopImage _device = new(DeviceSize);
-    private readonly Fuse.Shell.TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
 
     public void Dispose()
     {

@@ -1,11 +1,11 @@
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 
 /// <summary>A sparse image file under /var/tmp attached to a real loop device, detached at dispose.</summary>
 internal sealed class LoopImage : IDisposable
 {
-    private readonly Shell.TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
 
     public LoopImage(long size, string? mkfs = null)
     {

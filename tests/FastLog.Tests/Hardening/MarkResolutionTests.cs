@@ -1,5 +1,5 @@
 using FastLog.Capture;
-using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 

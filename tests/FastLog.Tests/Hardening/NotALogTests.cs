@@ -1,5 +1,5 @@
 using FastLog.LogFormat;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 
@@ -10,7 +10,7 @@ namespace FastLog.Tests.Hardening;
 public sealed class NotALogTests : IDisposable
 {
     private static readonly string Fastlog = Refusal.Fastlog;
-    private readonly Shell.TempDir _dir = new();
+    private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();
 

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FastLog.LogFormat;
-using FastLog.Tests.Fuse;
 using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 

@@ -1,4 +1,4 @@
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 

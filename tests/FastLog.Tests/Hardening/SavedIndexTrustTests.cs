@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using FastLog.LogFormat;
-using FastLog.Tests.Fuse;
 using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 

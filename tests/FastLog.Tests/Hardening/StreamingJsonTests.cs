@@ -1,7 +1,7 @@
 using System.Text.Json;
 using FastLog.Cli.Commands;
 using FastLog.LogFormat;
-using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 

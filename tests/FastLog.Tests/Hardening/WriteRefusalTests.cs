@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using FastLog.Interop;
 using FastLog.LogFormat;
-using FastLog.Tests.Fuse;
 using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
 
@@ -85,7 +85,7 @@ public sealed class WriteRefusalTests
     [InlineData("hardlink")]
     public void ReplayOntoTheLogItselfIsRefused(string how)
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string log = SmashingLog(dir.File("run.log"));
         string target = how switch
         {

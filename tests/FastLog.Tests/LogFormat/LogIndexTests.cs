@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using FastLog.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.LogFormat;
 

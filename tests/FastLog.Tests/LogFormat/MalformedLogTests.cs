@@ -1,4 +1,5 @@
 using FastLog.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.LogFormat;
 

@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using FastLog.LogFormat;
 using FastLog.Replay;
 using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Replay;
 

@@ -1,5 +1,4 @@
-using FastLog.Tests.Fuse;
-using FastLog.Tests.LogFormat;
+using FastLog.Tests.Support;
 using FastLog.Workload;
 
 namespace FastLog.Tests.Workload;

@@ -2,7 +2,7 @@ using FastLog.Capture;
 using FastLog.Frontends;
 using FastLog.Frontends.Fuse;
 using FastLog.LogFormat;
-using FastLog.Tests.Fuse;
+using FastLog.Tests.Support;
 using FastLog.Workload;
 
 namespace FastLog.Tests.Workload;
@@ -22,7 +22,7 @@ public class StressDeviceTests
     [Fact]
     public void Stress_on_ext4_on_a_loop_device_holds_its_promises_after_umount_and_mount()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string image = dir.Sparse("ext4.img", DeviceSize);
         string mnt = Directory.CreateDirectory(dir.File("mnt")).FullName;
         string journal = dir.File("journal");
@@ -48,7 +48,7 @@ public class StressDeviceTests
     [Fact]
     public void Stress_on_the_fuse_device_marks_every_promise_in_the_log_and_verify_passes_after_remount()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string log = RunOnFuseDevice(dir, $"--fsync-ratio 0.2 --ops 400 --seed 9", remountAndVerify: true);
         string journal = dir.File("run.journal");
         StressJournalRecord[] promises = StressFacts.Records(journal).Where(r => r.Kind == StressRecordKind.Promise).ToArray();
@@ -75,7 +75,7 @@ public class StressDeviceTests
     {
         const string workload = "--fsync-ratio 0.25 --ops 240 --seed 11";
         long[] skipped = [3, 6, 9];
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string honestLog = RunOnFuseDevice(dir, workload, remountAndVerify: false, name: "honest");
         foreach (long k in skipped)
         {
@@ -111,7 +111,7 @@ public class StressDeviceTests
     [Fact]
     public void Stress_stops_cleanly_at_the_first_io_error_says_where_and_exits_3()
     {
-        using var dir = new Shell.TempDir();
+        using var dir = new TempDirectory();
         string backing = dir.Sparse("backing.img", DeviceSize);
         string mnt = Directory.CreateDirectory(dir.File("mnt")).FullName;
         string journal = dir.File("journal");
@@ -157,7 +157,7 @@ public class StressDeviceTests
     /// mkfs, mount, <c>fastlog stress --mark-device</c>, umount (and optionally mount again and verify), stop.
     /// Returns the log path; the journal is NAME.journal.
     /// </summary>
-    private static string RunOnFuseDevice(Shell.TempDir dir, string stressArguments, bool remountAndVerify, string name = "run")
+    private static string RunOnFuseDevice(TempDirectory dir, string stressArguments, bool remountAndVerify, string name = "run")
     {
         string backing = dir.Sparse($"{name}.img", DeviceSize);
         string log = dir.File($"{name}.log");
@@ -193,7 +193,7 @@ public class StressDeviceTests
 
     /// <summary>Replays <paramref name="log"/> onto a zeroed image up to and including the last FLUSH before the
     /// mark stress:K, mounts it and runs verify with promises 1..K in force; returns verify's exit and output.</summary>
-    private static (int Exit, string Output) VerifyAtLastFlushBeforeMark(Shell.TempDir dir, string log, string journal, long k)
+    private static (int Exit, string Output) VerifyAtLastFlushBeforeMark(TempDirectory dir, string log, string journal, long k)
     {
         (string _, long markEntry, long lastFlush) = Marks(log).Single(m => m.Name == StressMarks.Name(k));
         Assert.True(lastFlush >= 0 && lastFlush < markEntry);

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace FastLog.Tests.Fuse;
+namespace FastLog.Tests.Support;
 
 /// <summary>Runs real tools in child processes (never I/O on a FUSE-backed device from the serving process).</summary>
 internal static class Shell
@@ -34,31 +34,5 @@ internal static class Shell
         (int exit, string output) = Run(script, timeoutSeconds);
         Assert.True(exit == 0, $"exit {exit}: {script}\n{output}");
         return output;
-    }
-
-    /// <summary>A fresh directory under /var/tmp (a real disk, not tmpfs) removed at dispose.</summary>
-    public sealed class TempDir : IDisposable
-    {
-        public TempDir()
-        {
-            Path = Directory.CreateTempSubdirectory("fastlog-fuse-").FullName;
-        }
-
-        public string Path { get; }
-
-        public string File(string name) => System.IO.Path.Combine(Path, name);
-
-        public string Sparse(string name, long size)
-        {
-            string path = File(name);
-            using var stream = new FileStream(path, FileMode.CreateNew);
-            stream.SetLength(size);
-            return path;
-        }
-
-        public void Dispose()
-        {
-            Run($"umount -l {Path}/mnt 2>/dev/null; rm -rf {Path}", 60);
-        }
     }
 }
