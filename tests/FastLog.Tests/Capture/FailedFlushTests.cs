@@ -73,7 +73,7 @@ public class FailedFlushTests
             inner.FailFlush = true;
             Assert.Equal(-5, device.Flush());
         }
-        (int exit, string output) = Shell.Run($"{Fuse.Replay.Fastlog} replay --log {logPath} --find --next-flush");
+        (int exit, string output) = Shell.Run($"{FastlogBinary.Path} replay --log {logPath} --find --next-flush");
         Assert.NotEqual(0, exit); // the only FLUSH failed: there is no next flush
         Assert.Contains("Couldn't find entry", output);
     }

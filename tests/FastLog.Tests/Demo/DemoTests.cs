@@ -1,4 +1,5 @@
 using FastLog.Tests.Guest;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Demo;
 
@@ -15,7 +16,7 @@ public sealed class DemoTests
         string dir = Directory.CreateTempSubdirectory("fastlog-demo-test.").FullName;
         try
         {
-            (int exit, string output) = GuestVm.RunHost(FastLogBinary.Locate(), "demo", "--dir", dir);
+            (int exit, string output) = GuestVm.RunHost(FastlogBinary.Path, "demo", "--dir", dir);
             Assert.True(exit == 0, $"fastlog demo exited {exit}:\n{output}");
             Assert.Contains("== 1. Power-fail a filesystem, live ==", output);
             Assert.Contains("== 2. Every state the last cut could have left ==", output);
@@ -35,7 +36,7 @@ public sealed class DemoTests
     [Fact]
     public void Replay_tour_runs_both_parts_and_every_check_holds()
     {
-        (int exit, string output) = GuestVm.RunHost(FastLogBinary.Locate(), "demo", "--replay-tour");
+        (int exit, string output) = GuestVm.RunHost(FastlogBinary.Path, "demo", "--replay-tour");
         Assert.True(exit == 0, $"fastlog demo --replay-tour exited {exit}:\n{output}");
         Assert.Contains("== 1. A log the kernel wrote ==", output);
         Assert.Contains("== 2. FastLog logs a filesystem itself ==", output);

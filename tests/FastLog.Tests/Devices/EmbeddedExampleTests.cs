@@ -35,8 +35,8 @@ public class EmbeddedExampleTests
         Assert.All(image.AsSpan(4096, 4096).ToArray(), b => Assert.Equal(0, b));
         Assert.Equal(8192, File.ReadAllBytes(disk).AsSpan(0, 8192).ToArray().Count(b => b == 0xAB)); // the backing got both
 
-        string[] example = Between(File.ReadAllLines(Path.Combine(Guest.GuestVm.RepoRoot, "README.md")), "```csharp", "```");
-        string[] here = Between(File.ReadAllLines(Path.Combine(Guest.GuestVm.RepoRoot, "tests/FastLog.Tests/Devices/EmbeddedExampleTests.cs")),
+        string[] example = Between(File.ReadAllLines(Path.Combine(Repository.Root, "README.md")), "```csharp", "```");
+        string[] here = Between(File.ReadAllLines(Path.Combine(Repository.Root, "tests/FastLog.Tests/Devices/EmbeddedExampleTests.cs")),
             "// README example begin", "// README example end");
         Assert.Equal(here.Select(l => l.Trim()), example.Where(l => !(l.StartsWith("using ", StringComparison.Ordinal) && l.EndsWith(';'))).Select(l => l.Trim()));
     }

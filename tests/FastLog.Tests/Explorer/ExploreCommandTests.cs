@@ -13,7 +13,7 @@ namespace FastLog.Tests.Explorer;
 [Collection("fuse")]
 public class ExploreCommandTests
 {
-    private static readonly string Fastlog = Guest.FastLogBinary.Locate();
+    private static readonly string Fastlog = FastlogBinary.Path;
     private const long DataOffset = 64 << 10;
 
     /// <summary>

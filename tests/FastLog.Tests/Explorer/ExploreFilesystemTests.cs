@@ -1,5 +1,4 @@
 using System.Text.Json;
-using FastLog.Tests.Fuse;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Explorer;
@@ -11,7 +10,7 @@ namespace FastLog.Tests.Explorer;
 [Collection("fuse")]
 public class ExploreFilesystemTests
 {
-    private static readonly string Fastlog = Guest.FastLogBinary.Locate();
+    private static readonly string Fastlog = FastlogBinary.Path;
 
     /// <summary>
     /// Captures mkfs, then write + fsync + rename + delete rounds with a mark after each, mounted with

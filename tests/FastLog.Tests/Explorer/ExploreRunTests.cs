@@ -11,7 +11,7 @@ namespace FastLog.Tests.Explorer;
 [Collection("fuse")]
 public class ExploreRunTests
 {
-    private static readonly string Fastlog = Guest.FastLogBinary.Locate();
+    private static readonly string Fastlog = FastlogBinary.Path;
 
     /// <summary>A checker whose verdict depends only on the state's bytes: identical states get identical results.</summary>
     private const string ContentChecker = "h=$(dd if=\"$FASTLOG_DEVICE\" bs=1M count=4 iflag=direct 2>/dev/null | md5sum | head -c 1); [ \"$h\" != 0 ] && [ \"$h\" != 7 ]";
@@ -100,7 +100,7 @@ public class ExploreRunTests
     {
         using var dir = new TempDirectory();
         string log = dir.File("kernel.log");
-        Shell.Check($"zstd -q -d -o {log} {Path.Combine(Guest.GuestVm.RepoRoot, "tests/data/kernel-ext4-demo.log.zst")}");
+        Shell.Check($"zstd -q -d -o {log} {Path.Combine(Repository.Root, "tests/data/kernel-ext4-demo.log.zst")}");
         (int noSize, string noSizeOut) = Shell.Run($"{Fastlog} explore --log {log} --check fs");
         Assert.Equal(2, noSize);
         Assert.Contains("--size", noSizeOut);
@@ -112,7 +112,7 @@ public class ExploreRunTests
         Assert.True(summary.RootElement.GetProperty("checked").GetInt64() >= 60, output);
 
         // The prefix state at the umount mark is the whole device as the guest left it (tests/data/README.md).
-        string marks = File.ReadAllText(Path.Combine(Guest.GuestVm.RepoRoot, "tests/data/kernel-ext4-demo.marks"));
+        string marks = File.ReadAllText(Path.Combine(Repository.Root, "tests/data/kernel-ext4-demo.marks"));
         string expected = marks.Split('\n').Single(l => l.StartsWith("umount-device ")).Split(' ')[1];
         int umountMark = int.Parse(Shell.Check($"{Fastlog} replay --log {log} --find --end-mark umount").Split('@')[0]);
         string image = dir.File("umount.img");

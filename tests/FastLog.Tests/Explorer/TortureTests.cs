@@ -7,7 +7,7 @@ namespace FastLog.Tests.Explorer;
 [Collection("fuse")]
 public class TortureTests
 {
-    private static readonly string Fastlog = Guest.FastLogBinary.Locate();
+    private static readonly string Fastlog = FastlogBinary.Path;
 
     [Theory]
     [InlineData("ext4")]
@@ -24,7 +24,7 @@ public class TortureTests
         Assert.Equal([Path.Combine(dir.File("t"), "cycle-0002")], cycles);
         Assert.True(File.Exists(Path.Combine(cycles[0], "log")) && File.Exists(Path.Combine(cycles[0], "journal")));
         Assert.False(File.Exists(Path.Combine(cycles[0], "crash.img")));
-        Assert.True(Fuse.Replay.HasMark(Path.Combine(cycles[0], "log"), "powerfail"));
+        Assert.True(FastlogReplay.HasMark(Path.Combine(cycles[0], "log"), "powerfail"));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace FastLog.Tests.Fuse;
 [Collection("fuse")]
 public class FuseCliTests
 {
-    private static readonly string Fastlog = Replay.Fastlog;
+    private static readonly string Fastlog = FastlogBinary.Path;
 
     [Fact]
     public void Capture_prints_the_device_takes_marks_and_stops_cleanly_on_sigterm()
@@ -40,9 +40,9 @@ public class FuseCliTests
         // This capture's mount only: other captures may run on the machine.
         Assert.DoesNotContain($"/run/fastlog/fuse/{pid}.", File.ReadAllText("/proc/self/mountinfo"));
         string replayed = dir.Sparse("replayed.img", 128L << 20);
-        Replay.Apply(log, replayed);
-        Replay.AssertIdentical(backing, replayed);
-        Assert.True(Replay.HasMark(log, "after-mkfs"));
+        FastlogReplay.Apply(log, replayed);
+        FastlogReplay.AssertIdentical(backing, replayed);
+        Assert.True(FastlogReplay.HasMark(log, "after-mkfs"));
     }
 
     private static string Capture_socket(string device) => CaptureProcess.SocketFor(device);
@@ -92,7 +92,7 @@ public class FuseCliTests
         Assert.True(blocked.Trim().Length == 0, blocked);
         // The log reads back to its last complete entry, past a super block count the kill left stale.
         string replayed = dir.Sparse("replayed.img", 256L << 20);
-        string output = Replay.Apply(log, replayed, scan: true);
-        Assert.True(Replay.Entries(log) > 0 || output.Contains("recovered"), output);
+        string output = FastlogReplay.Apply(log, replayed, scan: true);
+        Assert.True(FastlogReplay.Entries(log) > 0 || output.Contains("recovered"), output);
     }
 }

@@ -44,10 +44,10 @@ public class FuseLoggingTests
         }
         Shell.Check($"{fsck} {backingPath}", 300);
         string replayed = dir.Sparse("replayed.img", size);
-        Assert.True(Replay.Entries(logPath) > 100);
-        Assert.True(Replay.HasMark(logPath, "mkfs"));
-        Replay.Apply(logPath, replayed);
-        Replay.AssertIdentical(backingPath, replayed);
+        Assert.True(FastlogReplay.Entries(logPath) > 100);
+        Assert.True(FastlogReplay.HasMark(logPath, "mkfs"));
+        FastlogReplay.Apply(logPath, replayed);
+        FastlogReplay.AssertIdentical(backingPath, replayed);
     }
 
     [Fact]
@@ -72,8 +72,8 @@ public class FuseLoggingTests
             Assert.Equal(0, frontend.Session!.UnexpectedErrors);
         }
         string replayed = dir.Sparse("replayed.img", size);
-        Replay.Apply(logPath, replayed);
-        Replay.AssertIdentical(backingPath, replayed);
+        FastlogReplay.Apply(logPath, replayed);
+        FastlogReplay.AssertIdentical(backingPath, replayed);
     }
 
     [Fact]

@@ -12,7 +12,7 @@ namespace FastLog.Tests.Fuse;
 [Collection("fuse")]
 public partial class PowerFailCliTests
 {
-    private static readonly string Fastlog = Replay.Fastlog;
+    private static readonly string Fastlog = FastlogBinary.Path;
     private const long DeviceSize = 64L << 20;
 
     private static string Dd(string arguments) => $"dd {arguments} status=none";
@@ -74,7 +74,7 @@ public partial class PowerFailCliTests
         Shell.Check(keep == "all"
             ? $"{Fastlog} replay --log {log} --replay {replayed} --end-mark {PowerFailMarks.PowerFail}"
             : $"{Fastlog} replay --log {log} --replay {replayed} --limit {lastFlush + 1}");
-        Replay.AssertIdentical(replayed, backing);
+        FastlogReplay.AssertIdentical(replayed, backing);
         // And the other image really differs, so the comparison tells the two apart.
         string other = dir.Sparse("other.img", DeviceSize);
         Shell.Check(keep == "all"
@@ -256,8 +256,8 @@ public partial class PowerFailCliTests
             Assert.Equal(0, capture.Terminate());
         }
         string replayed = dir.Sparse("replayed.img", DeviceSize);
-        Replay.Apply(log, replayed);
-        Replay.AssertIdentical(replayed, backing);
+        FastlogReplay.Apply(log, replayed);
+        FastlogReplay.AssertIdentical(replayed, backing);
         Assert.NotEqual(Sha("/dev/zero", 0), Sha(backing, 7 * 16));
     }
 

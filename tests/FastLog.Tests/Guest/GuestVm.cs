@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Guest;
 
@@ -56,17 +57,15 @@ public sealed class GuestVmCollection
 /// </summary>
 public static class GuestVm
 {
-    public static string RepoRoot { get; } = FindRepoRoot();
-
-    public static string RunGuestScript => Path.Combine(RepoRoot, "tests", "vm", "run-guest.sh");
+    public static string RunGuestScript => Path.Combine(Repository.Root, "tests", "vm", "run-guest.sh");
 
     /// <summary>Cache holding the guest kernel and initramfs (env FASTLOG_CACHE or &lt;repo&gt;/.cache/guest).</summary>
     public static string CacheDir =>
-        Environment.GetEnvironmentVariable("FASTLOG_CACHE") is { Length: > 0 } c ? c : Path.Combine(RepoRoot, ".cache", "guest");
+        Environment.GetEnvironmentVariable("FASTLOG_CACHE") is { Length: > 0 } c ? c : Path.Combine(Repository.Root, ".cache", "guest");
 
     /// <summary>Cache of the <see cref="GuestKernel.Debian61"/> guest (env FASTLOG_LEGACY_CACHE or &lt;repo&gt;/.cache/guest-6.1).</summary>
     public static string LegacyCacheDir =>
-        Environment.GetEnvironmentVariable("FASTLOG_LEGACY_CACHE") is { Length: > 0 } c ? c : Path.Combine(RepoRoot, ".cache", "guest-6.1");
+        Environment.GetEnvironmentVariable("FASTLOG_LEGACY_CACHE") is { Length: > 0 } c ? c : Path.Combine(Repository.Root, ".cache", "guest-6.1");
 
     private static string CacheOf(GuestKernel kernel) => kernel == GuestKernel.Debian61 ? LegacyCacheDir : CacheDir;
 
@@ -80,7 +79,7 @@ public static class GuestVm
         foreach (string f in new[] { "vmlinuz", "initrd", "kernel-root" })
             if (!File.Exists(Path.Combine(cache, f)) && !Directory.Exists(Path.Combine(cache, f)))
                 missing.Add(Path.Combine(cache, f));
-        string setup = (kernel == GuestKernel.Debian61 ? "FASTLOG_GUEST_SERIES=6.1 " : "") + $"bash {Path.Combine(RepoRoot, "tests", "vm", "setup.sh")}";
+        string setup = (kernel == GuestKernel.Debian61 ? "FASTLOG_GUEST_SERIES=6.1 " : "") + $"bash {Path.Combine(Repository.Root, "tests", "vm", "setup.sh")}";
         if (missing.Count > 0)
             throw new GuestVmException($"guest VM not prepared, missing: {string.Join(", ", missing)}. Run: {setup}");
     }
@@ -101,7 +100,7 @@ public static class GuestVm
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? RepoRoot,
+            WorkingDirectory = workingDirectory ?? Repository.Root,
         };
         psi.Environment["FASTLOG_CACHE"] = CacheOf(kernel);
         psi.ArgumentList.Add(RunGuestScript);
@@ -189,12 +188,4 @@ public static class GuestVm
     private static bool OnPath(string exe) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin:/bin").Split(':')
             .Any(d => d.Length > 0 && File.Exists(Path.Combine(d, exe)));
-
-    private static string FindRepoRoot()
-    {
-        for (DirectoryInfo? d = new(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (File.Exists(Path.Combine(d.FullName, "FastLog.sln")) && Directory.Exists(Path.Combine(d.FullName, "tests", "vm")))
-                return d.FullName;
-        throw new GuestVmException($"cannot find the repository root (FastLog.sln + tests/vm) above {AppContext.BaseDirectory}");
-    }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Guest;
 
@@ -94,7 +95,7 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
         string name = KernelLogsFixture.CaseName(fs, lbs);
         string outDir = fx.OutDir(name);
         string log = fx.LogImage(name);
-        string fastlog = FastLogBinary.Locate();
+        string fastlog = FastlogBinary.Path;
         var info = File.ReadAllLines(Path.Combine(outDir, "info.txt"))
             .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
         Assert.Equal(lbs.ToString(System.Globalization.CultureInfo.InvariantCulture), info["lbs"]);
@@ -222,22 +223,5 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
     {
         using var f = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(f));
-    }
-}
-
-/// <summary>Finds the fastlog CLI: env FASTLOG_BIN, &lt;repo&gt;/bin/fastlog, or the copy built next to the tests.</summary>
-public static class FastLogBinary
-{
-    public static string Locate()
-    {
-        if (Environment.GetEnvironmentVariable("FASTLOG_BIN") is { Length: > 0 } env)
-            return File.Exists(env) ? env : throw new GuestVmException($"FASTLOG_BIN={env} does not exist");
-        string[] candidates =
-        [
-            Path.Combine(GuestVm.RepoRoot, "bin", "fastlog"),
-            Path.Combine(AppContext.BaseDirectory, "fastlog"),
-        ];
-        return candidates.FirstOrDefault(File.Exists)
-            ?? throw new GuestVmException($"fastlog binary not found (tried FASTLOG_BIN, {string.Join(", ", candidates)}); build src/FastLog.Cli");
     }
 }

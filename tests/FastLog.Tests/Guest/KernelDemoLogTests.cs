@@ -1,3 +1,5 @@
+using FastLog.Tests.Support;
+
 namespace FastLog.Tests.Guest;
 
 /// <summary>
@@ -10,7 +12,7 @@ public sealed class KernelDemoLogTests
     [Fact]
     public void BundledKernelLogReplaysToWhatTheGuestSaw()
     {
-        string data = Path.Combine(GuestVm.RepoRoot, "tests", "data");
+        string data = Path.Combine(Repository.Root, "tests", "data");
         string dir = Directory.CreateTempSubdirectory("fastlog-demo-test.").FullName;
         try
         {
@@ -19,7 +21,7 @@ public sealed class KernelDemoLogTests
             Assert.True(zrc == 0, $"zstd -d failed: {zout}");
             var lines = File.ReadAllLines(Path.Combine(data, "kernel-ext4-demo.marks")).Where(l => l.Length > 0 && l[0] != '#')
                 .Select(l => l.Split(' ', 2)).ToList();
-            string fastlog = FastLogBinary.Locate();
+            string fastlog = FastlogBinary.Path;
             string img = Path.Combine(dir, "replay.img");
             string[] marks = ["mkfs", "numbers-fsync", "sync1", "rename-delete", "umount", "dm-log-writes-end"];
             foreach (string mark in marks)

@@ -16,7 +16,7 @@ namespace FastLog.Tests.Hardening;
 public sealed partial class CaptureKillLoopTests
 {
     private const int Kills = 20;
-    private static readonly string Fastlog = Refusal.Fastlog;
+    private static readonly string Fastlog = FastlogBinary.Path;
 
     [Fact]
     public void TwentySeededKillsUnderLoadLoseNoAcknowledgedWrite()

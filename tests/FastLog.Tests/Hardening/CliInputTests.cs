@@ -12,7 +12,7 @@ namespace FastLog.Tests.Hardening;
 /// </summary>
 public sealed class CliInputTests : IDisposable
 {
-    private static readonly string Fastlog = Refusal.Fastlog;
+    private static readonly string Fastlog = FastlogBinary.Path;
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();

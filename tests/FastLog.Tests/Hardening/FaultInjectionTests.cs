@@ -69,7 +69,7 @@ public sealed class FaultInjectionTests
             Assert.Contains(which == "log" ? "fastlog capture: the log failed" : "fastlog capture: the backing store /dev/mapper/flaky failed", said);
             Assert.Contains("Input/output error", said);
             string image = GuestVm.CreateSparseImage(Path.Combine(dir, "replayed.img"), DiskBytes);
-            Shell.Check($"{Refusal.Fastlog} replay --log {log} --replay {image} --scan");
+            Shell.Check($"{FastlogBinary.Path} replay --log {log} --replay {image} --scan");
             int acknowledged = CaptureKillLoopTests.AssertAcknowledgedWritesPresent(Path.Combine(outDir, "acked"), image, $"{which} failing");
             Assert.True(acknowledged > 5, $"only {acknowledged} writes before the fault: the fault hit no load\n{result.StdOut}");
         }

@@ -41,7 +41,7 @@ public sealed class HiddenErrorTests : IDisposable
     /// <summary>Runs a replay that must fail with exactly two errors; returns them in the order printed.</summary>
     private static (string First, string Then) TwoErrors(string arguments)
     {
-        (int exit, string output) = Shell.Run($"{Fuse.Replay.Fastlog} replay {arguments}");
+        (int exit, string output) = Shell.Run($"{FastlogBinary.Path} replay {arguments}");
         Assert.True(exit == 1, $"exit {exit}: {output}");
         string[] lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length == 2, output);

@@ -9,7 +9,7 @@ namespace FastLog.Tests.Hardening;
 /// </summary>
 public sealed class NotALogTests : IDisposable
 {
-    private static readonly string Fastlog = Refusal.Fastlog;
+    private static readonly string Fastlog = FastlogBinary.Path;
     private readonly TempDirectory _dir = new();
 
     public void Dispose() => _dir.Dispose();

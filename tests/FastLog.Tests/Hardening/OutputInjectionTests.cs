@@ -37,7 +37,7 @@ public sealed class OutputInjectionTests : IDisposable
         string log = HostileLog();
         foreach (string arguments in (string[])["", "--entries"])
         {
-            string text = Shell.Check($"{Fuse.Replay.Fastlog} inspect {arguments} {log}");
+            string text = Shell.Check($"{FastlogBinary.Path} inspect {arguments} {log}");
             Assert.DoesNotContain('\u001b', text);
             Assert.DoesNotContain('\0', text);
             Assert.DoesNotContain('\u202E', text);
@@ -56,7 +56,7 @@ public sealed class OutputInjectionTests : IDisposable
     [Fact]
     public void JsonReportKeepsTheNamesExactly()
     {
-        string json = Shell.Check($"{Fuse.Replay.Fastlog} inspect --json {HostileLog()}");
+        string json = Shell.Check($"{FastlogBinary.Path} inspect --json {HostileLog()}");
         using var document = JsonDocument.Parse(json);
         string[] names = document.RootElement.GetProperty("logs")[0].GetProperty("markList").EnumerateArray()
             .Select(m => m.GetProperty("name").GetString()!).ToArray();

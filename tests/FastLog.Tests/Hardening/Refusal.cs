@@ -5,8 +5,6 @@ namespace FastLog.Tests.Hardening;
 /// <summary>The shape of every refusal of bad input: exit 1, the expected words, no stack trace, no hang.</summary>
 internal static class Refusal
 {
-    public static readonly string Fastlog = Fuse.Replay.Fastlog;
-
     /// <summary>Runs <paramref name="command"/> (a shell line) and checks it was refused with all <paramref name="words"/>.</summary>
     public static void Assert(string command, params string[] words)
     {

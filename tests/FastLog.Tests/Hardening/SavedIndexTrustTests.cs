@@ -149,7 +149,7 @@ public sealed class SavedIndexTrustTests : IDisposable
         {
             Assert.False(LogIndexFile.OpenOrBuild(log).LoadedFromFile);
             Assert.False(File.Exists(LogIndexFile.PathFor(log)));
-            Assert.Equal(0, Shell.Run($"{Fuse.Replay.Fastlog} inspect {log}").Exit);
+            Assert.Equal(0, Shell.Run($"{FastlogBinary.Path} inspect {log}").Exit);
         }
         finally
         {

@@ -1,4 +1,5 @@
 using FastLog.Tests.Guest;
+using FastLog.Tests.Support;
 using FastLog.Tests.Ublk;
 using Xunit.Abstractions;
 
@@ -83,12 +84,12 @@ public sealed class UblkFullLogTests(ITestOutputHelper output)
                 $"capture did not say that the log /dev/vdc filled up under dd:\n{said}");
 
             string fioImage = GuestVm.CreateSparseImage(Path.Combine(dir, "fio-replayed.img"), BackingBytes);
-            (int rc, string replaySaid) = GuestVm.RunHost(Refusal.Fastlog, "replay", "--log", fioLog, "--replay", fioImage, "--scan");
+            (int rc, string replaySaid) = GuestVm.RunHost(FastlogBinary.Path, "replay", "--log", fioLog, "--replay", fioImage, "--scan");
             Assert.True(rc == 0, $"replay --scan of the log fio filled failed ({rc}): {replaySaid}");
             File.Delete(fioImage);
 
             string ddImage = GuestVm.CreateSparseImage(Path.Combine(dir, "dd-replayed.img"), BackingBytes);
-            (rc, replaySaid) = GuestVm.RunHost(Refusal.Fastlog, "replay", "--log", ddLog, "--replay", ddImage, "--scan");
+            (rc, replaySaid) = GuestVm.RunHost(FastlogBinary.Path, "replay", "--log", ddLog, "--replay", ddImage, "--scan");
             Assert.True(rc == 0, $"replay --scan of the log dd filled failed ({rc}): {replaySaid}");
             int acknowledged = CaptureKillLoopTests.AssertAcknowledgedWritesPresent(Path.Combine(outDir, "acked"), ddImage, "the full 1 MiB log");
             Assert.True(acknowledged > 20, $"only {acknowledged} writes were acknowledged before a 1 MiB log filled up\n{result.StdOut}");

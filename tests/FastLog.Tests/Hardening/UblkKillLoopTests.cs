@@ -1,5 +1,6 @@
 using System.Text;
 using FastLog.Tests.Guest;
+using FastLog.Tests.Support;
 using FastLog.Tests.Ublk;
 using Xunit.Abstractions;
 
@@ -46,7 +47,7 @@ public sealed class UblkKillLoopTests(ITestOutputHelper output)
                 string log = Path.Combine(outDir, $"r{round}.log");
                 Assert.True(File.Exists(log), $"{what}: the guest did not hand out the log\n{result.StdOut}");
                 string image = GuestVm.CreateSparseImage(Path.Combine(dir, $"replayed{round}.img"), BackingBytes);
-                (int rc, string said) = GuestVm.RunHost(Refusal.Fastlog, "replay", "--log", log, "--replay", image, "--scan");
+                (int rc, string said) = GuestVm.RunHost(FastlogBinary.Path, "replay", "--log", log, "--replay", image, "--scan");
                 Assert.True(rc == 0, $"{what}: replay --scan of the killed capture's log failed ({rc}): {said}");
                 int acked = CaptureKillLoopTests.AssertAcknowledgedWritesPresent(Path.Combine(outDir, $"acked{round}"), image, what);
                 acknowledged += acked;

@@ -98,10 +98,10 @@ public sealed class UntrustedNumberTests : IDisposable
         UInt128 expected = 4 * (UInt128)sectors * 512;
 
         Assert.Equal(expected, LogStatistics.Of(LogIndex.Build(log)).BytesDiscarded);
-        string json = Shell.Check($"{Fuse.Replay.Fastlog} inspect --json {log}");
+        string json = Shell.Check($"{FastlogBinary.Path} inspect --json {log}");
         using var document = JsonDocument.Parse(json);
         Assert.Equal(expected.ToString(), document.RootElement.GetProperty("logs")[0].GetProperty("bytesDiscarded").GetRawText());
-        string text = Shell.Check($"{Fuse.Replay.Fastlog} inspect {log}");
+        string text = Shell.Check($"{FastlogBinary.Path} inspect {log}");
         Assert.Matches(@"bytes discarded\s+34359738368 GiB", text); // about 2^65 bytes = 2^35 GiB
     }
 }

@@ -14,7 +14,7 @@ namespace FastLog.Tests.Hardening;
 [Collection("loop")]
 public sealed class WriteRefusalTests
 {
-    private static readonly string Fastlog = Fuse.Replay.Fastlog;
+    private static readonly string Fastlog = FastlogBinary.Path;
 
     /// <summary>A log whose one write covers the first 64 KiB of a device: the ext4 super block and group descriptors.</summary>
     private static string SmashingLog(string path)

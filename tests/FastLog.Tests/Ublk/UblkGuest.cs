@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FastLog.Tests.Guest;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Ublk;
 
@@ -12,7 +13,7 @@ internal static class UblkGuest
 {
     private static readonly Lazy<string> Binary = new(PublishAot, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public static string GuestScripts => Path.Combine(GuestVm.RepoRoot, "tests", "FastLog.Tests", "Ublk", "guest");
+    public static string GuestScripts => Path.Combine(Repository.Root, "tests", "FastLog.Tests", "Ublk", "guest");
 
     /// <summary>Runs <paramref name="script"/> (bash, -euo pipefail) with ublk-lib.sh sourced and $FASTLOG set.</summary>
     public static GuestResult Run(string script, IEnumerable<GuestDisk> disks, TimeSpan timeout, string? outDir = null,
@@ -52,13 +53,13 @@ internal static class UblkGuest
     {
         if (Environment.GetEnvironmentVariable("FASTLOG_AOT_BIN") is { Length: > 0 } given)
             return File.Exists(given) ? given : throw new FileNotFoundException($"FASTLOG_AOT_BIN={given} does not exist");
-        string outDir = Path.Combine(GuestVm.RepoRoot, "out", "guest-aot");
+        string outDir = Path.Combine(Repository.Root, "out", "guest-aot");
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-            WorkingDirectory = GuestVm.RepoRoot,
+            WorkingDirectory = Repository.Root,
         };
         foreach (string a in new[] { "publish", "src/FastLog.Cli", "-c", "Release", "-r", "linux-x64", "-o", outDir, "-nologo" })
             psi.ArgumentList.Add(a);

@@ -77,7 +77,7 @@ public class OracleReportTests
         Assert.Equal(k, report.PromiseInForce);
 
         // The CLI says the same, and exits 1.
-        string cli = $"{Fuse.Replay.Fastlog} verify --dir {run.DataDir} --journal {run.Journal} --up-to-promise {k}";
+        string cli = $"{FastlogBinary.Path} verify --dir {run.DataDir} --journal {run.Journal} --up-to-promise {k}";
         (int exit, string text) = Shell.Run(cli);
         Assert.Equal(1, exit);
         Assert.Contains($"MISMATCH {StressJournalHeader.FileName(file)} offset {target} length 512: allowed version {promised} or a later write: {later[0]}", text);
@@ -143,7 +143,7 @@ public class OracleReportTests
     public void Bad_usage_and_unreadable_journals_exit_2_with_a_message()
     {
         using var run = new Run();
-        string verify = $"{Fuse.Replay.Fastlog} verify --dir {run.DataDir}";
+        string verify = $"{FastlogBinary.Path} verify --dir {run.DataDir}";
         Assert.Equal(0, Shell.Run($"{verify} --journal {run.Journal}").Exit);
         foreach ((string args, string message) in new[]
                  {
@@ -158,10 +158,10 @@ public class OracleReportTests
             Assert.True(exit == 2, $"{args}: exit {exit}\n{output}");
             Assert.Contains(message, output);
         }
-        (int stressExit, string stressOutput) = Shell.Run($"{Fuse.Replay.Fastlog} stress --dir {run.DataDir} --journal {run.DataDir}/j --ops 1");
+        (int stressExit, string stressOutput) = Shell.Run($"{FastlogBinary.Path} stress --dir {run.DataDir} --journal {run.DataDir}/j --ops 1");
         Assert.Equal(2, stressExit);
         Assert.Contains("same file system", stressOutput);
-        (stressExit, stressOutput) = Shell.Run($"{Fuse.Replay.Fastlog} stress --dir {run.DataDir} --journal {run.Journal}2 --write-size 1000-2000");
+        (stressExit, stressOutput) = Shell.Run($"{FastlogBinary.Path} stress --dir {run.DataDir} --journal {run.Journal}2 --write-size 1000-2000");
         Assert.Equal(2, stressExit);
         Assert.Contains("multiples of 512", stressOutput);
     }

@@ -15,7 +15,7 @@ namespace FastLog.Tests.Workload;
 [Collection("fuse")]
 public class StressDeviceTests
 {
-    private static readonly string Fastlog = Fuse.Replay.Fastlog;
+    private static readonly string Fastlog = FastlogBinary.Path;
     private const long DeviceSize = 128L << 20;
     private const string StressShape = "--files 3 --file-size 512k --write-size 512-32k";
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using FastLog.Tests.Support;
 
-namespace FastLog.Tests.Fuse;
+namespace FastLog.Tests.Support;
 
 /// <summary>`fastlog capture ARGS` as a child process: waits for the device path it prints, stops it by signal.</summary>
 internal sealed class CaptureProcess : IDisposable
@@ -11,7 +10,7 @@ internal sealed class CaptureProcess : IDisposable
 
     public CaptureProcess(string arguments)
     {
-        var info = new ProcessStartInfo(Replay.Fastlog, "capture " + arguments)
+        var info = new ProcessStartInfo(FastlogBinary.Path, "capture " + arguments)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,

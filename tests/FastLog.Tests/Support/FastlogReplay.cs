@@ -1,22 +1,18 @@
 using System.Text.RegularExpressions;
-using FastLog.Tests.Support;
 
-namespace FastLog.Tests.Fuse;
+namespace FastLog.Tests.Support;
 
 /// <summary>FastLog's own replay (<c>fastlog replay</c>, replay-log semantics) run as a child process.</summary>
-internal static partial class Replay
+internal static partial class FastlogReplay
 {
-    /// <summary>The CLI: $FASTLOG_BIN (scripts/test sets the NativeAOT build), bin/fastlog, or the apphost beside the tests.</summary>
-    public static readonly string Fastlog = Guest.FastLogBinary.Locate();
-
     /// <summary>Replays the whole log onto <paramref name="imagePath"/> (discards punch holes); returns replay's output.</summary>
     public static string Apply(string logPath, string imagePath, bool scan = false) =>
-        Shell.Check($"{Fastlog} replay --log {logPath} --replay {imagePath}{(scan ? " --scan" : "")}", 300);
+        Shell.Check($"{FastlogBinary.Path} replay --log {logPath} --replay {imagePath}{(scan ? " --scan" : "")}", 300);
 
     /// <summary>nr_entries as the super block says.</summary>
     public static long Entries(string logPath)
     {
-        string output = Shell.Check($"{Fastlog} replay --log {logPath}");
+        string output = Shell.Check($"{FastlogBinary.Path} replay --log {logPath}");
         Match m = EntriesPattern().Match(output);
         Assert.True(m.Success, output);
         return long.Parse(m.Groups[1].Value);
@@ -24,7 +20,7 @@ internal static partial class Replay
 
     /// <summary>Whether a mark named <paramref name="name"/> is in the log.</summary>
     public static bool HasMark(string logPath, string name) =>
-        Shell.Run($"{Fastlog} replay --log {logPath} --find --end-mark {name}").Exit == 0;
+        Shell.Run($"{FastlogBinary.Path} replay --log {logPath} --find --end-mark {name}").Exit == 0;
 
     public static void AssertIdentical(string expectedPath, string actualPath)
     {
