@@ -14,30 +14,13 @@ public sealed class DirectIoAlignmentTests
     [InlineData(4096)]
     public void ProbeFindsWhatTheKernelReportsOnADeviceAndOnAFileOnIt(int sectorSize)
     {
-        using var dir = new TempDirectory();
-        string image = dir.Sparse("disk.img", 64 << 20);
-        string mount = dir.File("mnt");
-        string loop = Shell.Check($"losetup --find --show --direct-io=on --sector-size {sectorSize} {image}").Trim();
-        try
-        {
-            Shell.Check($"mkfs.ext4 -q -b 4096 {loop} && mkdir {mount} && mount {loop} {mount} && " +
-                        $"dd if=/dev/urandom of={mount}/file bs=1M count=1 status=none");
-            try
-            {
-                Assert.Equal(sectorSize, DirectIoAlignment.Reported(loop));
-                Assert.Equal(sectorSize, DirectIoAlignment.Probe(loop));
-                Assert.Equal(sectorSize, DirectIoAlignment.Reported($"{mount}/file"));
-                Assert.Equal(sectorSize, DirectIoAlignment.Probe($"{mount}/file"));
-            }
-            finally
-            {
-                Shell.Run($"umount {mount}");
-            }
-        }
-        finally
-        {
-            Shell.Run($"losetup -d {loop}");
-        }
+        using var disk = new LoopImage(64 << 20, "mkfs.ext4 -q -b 4096", sectorSize, directIo: true);
+        disk.Mount();
+        Shell.Check($"dd if=/dev/urandom of={disk.MountPoint}/file bs=1M count=1 status=none");
+        Assert.Equal(sectorSize, DirectIoAlignment.Reported(disk.Device));
+        Assert.Equal(sectorSize, DirectIoAlignment.Probe(disk.Device));
+        Assert.Equal(sectorSize, DirectIoAlignment.Reported($"{disk.MountPoint}/file"));
+        Assert.Equal(sectorSize, DirectIoAlignment.Probe($"{disk.MountPoint}/file"));
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using FastLog.Backends;
 using FastLog.Capture;
 using FastLog.Interop.IoUring;
 using FastLog.Tests.Capture;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Backends;
 
@@ -134,8 +135,8 @@ public sealed unsafe class RingQueueTests : IDisposable
         string logImage = Path.Combine(_dir, "log.img");
         using (var f = new FileStream(logImage, FileMode.Create))
             f.SetLength(256 << 10);
-        using var loop = LoopDevice.Attach(logImage);
-        using LoggingBackend logging = LoggingBackend.Open(_backing, loop.Path, logicalBlockSize: 512);
+        using var loop = LoopImage.Attach(logImage);
+        using LoggingBackend logging = LoggingBackend.Open(_backing, loop.Device, logicalBlockSize: 512);
         using var driver = new RingDriver(logging);
         int failure = 0;
         for (int round = 0; round < 100 && failure == 0; round++)

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using FastLog.Backends;
 using FastLog.Capture;
 using FastLog.LogFormat;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Capture;
 
@@ -145,8 +146,8 @@ public sealed class CaptureLogTests : IDisposable
         // which must leave the log written (or durable) up to the flush, with the durable address never past the
         // written one, and the log whole afterwards. A durable log on a block device is written through (O_DSYNC,
         // no fdatasync); everything else is written, then fdatasync'd.
-        using LoopDevice? loop = logOnBlockDevice ? LoopDevice.Attach(NewBacking(64 << 20)) : null;
-        string log = loop?.Path ?? Path.Combine(_dir, "log");
+        using LoopImage? loop = logOnBlockDevice ? LoopImage.Attach(NewBacking(64 << 20)) : null;
+        string log = loop?.Device ?? Path.Combine(_dir, "log");
         string backing = NewBacking(16 << 20);
         const int threads = 4, flushesPerThread = 1000;
         var options = new CaptureLogOptions { WriterInterval = TimeSpan.FromMilliseconds(1), WakeBytes = 4096, FlushWaitsFor = durability };
@@ -329,8 +330,8 @@ public sealed class CaptureLogTests : IDisposable
     public void A_full_log_device_fails_requests_loudly_and_keeps_what_it_logged()
     {
         string logImage = NewBacking(256 << 10);
-        using var loop = LoopDevice.Attach(logImage);
-        var backend = LoggingBackend.Open(NewBacking(4 << 20), loop.Path, 512);
+        using var loop = LoopImage.Attach(logImage);
+        var backend = LoggingBackend.Open(NewBacking(4 << 20), loop.Device, 512);
         var data = new byte[4096];
         int ok = 0, rc = 0;
         for (int i = 0; i < 200 && rc == 0; i++)
@@ -343,7 +344,7 @@ public sealed class CaptureLogTests : IDisposable
         Assert.Equal(-28, backend.Write(0, data, false)); // and every later request fails too
         Assert.Contains("full", backend.Log.FailureReason);
         backend.Dispose();
-        var (super, entries) = TestLog.ReadAll(loop.Path);
+        var (super, entries) = TestLog.ReadAll(loop.Device);
         Assert.Equal(ok, entries.Count(e => !e.Header.IsMark && !e.Header.IsFlush));
         Assert.Equal((ulong)entries.Count, super.EntryCount);
         for (int i = 0; i < ok; i++)
@@ -369,24 +370,4 @@ public sealed class CaptureLogTests : IDisposable
         for (int k = 0; k + 8 <= span.Length; k += 8)
             BinaryPrimitives.WriteInt64LittleEndian(span[k..], ((long)thread << 48) ^ ((long)index << 20) ^ k);
     }
-}
-
-/// <summary>A real loop device over a file, detached on dispose.</summary>
-internal sealed class LoopDevice : IDisposable
-{
-    private LoopDevice(string path) => Path = path;
-    public string Path { get; }
-
-    public static LoopDevice Attach(string file)
-    {
-        var psi = new ProcessStartInfo("losetup", ["--find", "--show", file]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd().Trim();
-        string error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.True(p.ExitCode == 0, $"losetup failed: {error}");
-        return new LoopDevice(output);
-    }
-
-    public void Dispose() => Process.Start("losetup", ["-d", Path])!.WaitForExit();
 }

@@ -1,6 +1,6 @@
 using FastLog.Capture;
 using FastLog.Devices;
-using FastLog.Tests.Hardening;
+using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Devices;
 

@@ -163,7 +163,8 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
     internal static void CheckImage(string fs, int lbs, string img, IReadOnlyList<(string Sha, string Path)> expected,
         IReadOnlyList<string> absent, bool exactFileSet, bool cleanBeforeMount, string ctx)
     {
-        string loop = Host("losetup", "-f", "--show", "--sector-size", lbs.ToString(System.Globalization.CultureInfo.InvariantCulture), img).Trim();
+        using var attached = LoopImage.Attach(img, sectorSize: lbs);
+        string loop = attached.Device;
         string mnt = Directory.CreateTempSubdirectory("fastlog-xcheck-mnt.").FullName;
         try
         {
@@ -198,7 +199,6 @@ public sealed class KernelCrossCheckTests(KernelLogsFixture fx) : IClassFixture<
         {
             if (fs == "btrfs")
                 GuestVm.RunHost("btrfs", "device", "scan", "--forget", loop);
-            GuestVm.RunHost("losetup", "-d", loop);
             Directory.Delete(mnt);
         }
     }

@@ -53,19 +53,12 @@ public sealed class HiddenErrorTests : IDisposable
     {
         string backing = Path.Combine(_small, "device.img");
         Shell.Check($"truncate -s 8M {backing}");
-        string device = Shell.Check($"losetup -f --show {backing}").Trim();
-        try
-        {
-            string log = LogWithDamageAfterWrites();
-            (string first, string then) = TwoErrors($"--buffered --log {log} --replay {device}");
+        using var loop = LoopImage.Attach(backing);
+        string log = LogWithDamageAfterWrites();
+        (string first, string then) = TwoErrors($"--buffered --log {log} --replay {loop.Device}");
 
-            Assert.Contains($"{log}: entry 4 at byte offset {512 + 4 * (512 + (512 << 10))}: unknown flags 0x100", first);
-            Assert.StartsWith($"then: {device}: fsync failed", then);
-        }
-        finally
-        {
-            Shell.Run($"losetup -d {device}");
-        }
+        Assert.Contains($"{log}: entry 4 at byte offset {512 + 4 * (512 + (512 << 10))}: unknown flags 0x100", first);
+        Assert.StartsWith($"then: {loop.Device}: fsync failed", then);
     }
 
     [Fact]

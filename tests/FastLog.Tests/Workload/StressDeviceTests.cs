@@ -22,27 +22,18 @@ public class StressDeviceTests
     [Fact]
     public void Stress_on_ext4_on_a_loop_device_holds_its_promises_after_umount_and_mount()
     {
-        using var dir = new TempDirectory();
-        string image = dir.Sparse("ext4.img", DeviceSize);
-        string mnt = Directory.CreateDirectory(dir.File("mnt")).FullName;
-        string journal = dir.File("journal");
-        string device = Shell.Check($"losetup -f --show {image}").Trim();
-        try
-        {
-            Shell.Check($"mkfs.ext4 -q -F {device} && mount {device} {mnt}");
-            string stress = Shell.Check($"{Fastlog} stress --dir {mnt} --journal {journal} {StressShape} --fdatasync --fsync-ratio 0.2 --ops 1500 --seed 3");
-            Assert.Contains("done: 1500 writes", stress);
-            Shell.Check($"umount {mnt} && mount {device} {mnt}");
-            string verify = Shell.Check($"{Fastlog} verify --dir {mnt} --journal {journal}");
-            Assert.Contains("verify: ok: 3 files", verify);
-            StressJournal read = StressJournal.Open(journal);
-            Assert.True(read.Promises > 200, verify);
-            Assert.Equal(StressRecordKind.End, read.Ending?.Kind);
-        }
-        finally
-        {
-            Shell.Run($"umount {mnt}; losetup -d {device}");
-        }
+        using var disk = new LoopImage(DeviceSize, "mkfs.ext4 -q -F");
+        disk.Mount();
+        string mnt = disk.MountPoint, device = disk.Device;
+        string journal = disk.File("journal");
+        string stress = Shell.Check($"{Fastlog} stress --dir {mnt} --journal {journal} {StressShape} --fdatasync --fsync-ratio 0.2 --ops 1500 --seed 3");
+        Assert.Contains("done: 1500 writes", stress);
+        Shell.Check($"umount {mnt} && mount {device} {mnt}");
+        string verify = Shell.Check($"{Fastlog} verify --dir {mnt} --journal {journal}");
+        Assert.Contains("verify: ok: 3 files", verify);
+        StressJournal read = StressJournal.Open(journal);
+        Assert.True(read.Promises > 200, verify);
+        Assert.Equal(StressRecordKind.End, read.Ending?.Kind);
     }
 
     [Fact]
