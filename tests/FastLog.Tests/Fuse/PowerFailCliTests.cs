@@ -200,7 +200,7 @@ public partial class PowerFailCliTests
             Shell.Check($"{Fastlog} powerfail {device}");
             Assert.Equal(0, capture.Terminate());
         }
-        (_, List<Capture.TestLog.Entry> entries) = Capture.TestLog.ReadAll(log);
+        (_, List<TestLog.Entry> entries) = TestLog.ReadAll(log);
         Assert.Contains(entries, e => e.MarkName?.StartsWith(PowerFailMarks.WriteBackPrefix, StringComparison.Ordinal) == true);
         string summary = entries.First(e => e.MarkName?.StartsWith(PowerFailMarks.KeepPrefix, StringComparison.Ordinal) == true).MarkName!;
         Match m = Regex.Match(summary, @"cached=(\d+) kept=(\d+)");
@@ -211,7 +211,7 @@ public partial class PowerFailCliTests
 
     /// <summary>The crash state as <see cref="PowerFailMarks"/> defines it: the last completed FLUSH's image, plus FUA
     /// writes, discards and write-backs after it, plus the kept sectors, each with its data at that point of the log.</summary>
-    private static byte[] CrashImage(List<Capture.TestLog.Entry> entries, int size, int sector = 512)
+    private static byte[] CrashImage(List<TestLog.Entry> entries, int size, int sector = 512)
     {
         var full = new byte[size];
         var durable = new byte[size];

@@ -1,4 +1,3 @@
-using FastLog.Tests.LogFormat;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;

@@ -2,7 +2,6 @@ using System.Buffers.Binary;
 using System.Security.Cryptography;
 using CsCheck;
 using FastLog.LogFormat;
-using FastLog.Tests.LogFormat;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;

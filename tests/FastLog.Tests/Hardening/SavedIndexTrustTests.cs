@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using FastLog.LogFormat;
-using FastLog.Tests.LogFormat;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;

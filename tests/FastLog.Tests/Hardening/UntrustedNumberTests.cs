@@ -1,6 +1,5 @@
 using System.Text.Json;
 using FastLog.LogFormat;
-using FastLog.Tests.LogFormat;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;

@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using FastLog.Interop;
 using FastLog.LogFormat;
-using FastLog.Tests.LogFormat;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;

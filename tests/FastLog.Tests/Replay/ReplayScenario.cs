@@ -1,6 +1,5 @@
 using FastLog.LogFormat;
 using FastLog.Replay;
-using FastLog.Tests.LogFormat;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Replay;

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using FastLog.LogFormat;
 using FastLog.Replay;
-using FastLog.Tests.LogFormat;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Replay;

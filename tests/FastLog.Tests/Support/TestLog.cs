@@ -1,8 +1,8 @@
 using FastLog.LogFormat;
 
-namespace FastLog.Tests.Capture;
+namespace FastLog.Tests.Support;
 
-/// <summary>Whole-log reading for capture tests, through the library's reader (tested on its own bit for bit).</summary>
+/// <summary>Whole-log reading for tests of what was captured, through the library's reader (tested on its own bit for bit).</summary>
 internal static class TestLog
 {
     public sealed record Entry(LogEntryHeader Header, byte[] Payload, string? MarkName);

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace FastLog.Tests.LogFormat;
+namespace FastLog.Tests.Support;
 
 /// <summary>
 /// Builds dm-log-writes bytes by hand, independently of LogWriter, so tests can compare the writer's output
