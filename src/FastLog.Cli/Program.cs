@@ -5,7 +5,7 @@ var root = new RootCommand("""
     FastLog: a logged block device for crash-consistency testing.
     Logs are dm-log-writes v1, so they move both ways between FastLog and the kernel's tooling.
     """);
-foreach (Command command in Commands.All())
+foreach (Command command in CommandTable.All())
     root.Subcommands.Add(command);
 string[] arguments;
 try
@@ -18,4 +18,4 @@ catch (ArgumentException e) // an abbreviated option that matches several
     return 1;
 }
 ParseResult parse = root.Parse(arguments);
-return Commands.ExitCode(parse, parse.Invoke());
+return CommandTable.ExitCode(parse, parse.Invoke());

@@ -162,7 +162,7 @@ internal static class ExploreCommand
             {
                 if (options.Resume)
                     Console.Error.WriteLine($"fastlog explore: resuming the run in {options.ReportDirectory}");
-                summary = explorer.Run(progress.Report, stop.Token);
+                summary = explorer.Run(progress.Report, stop.Token, progress.Say);
             }
             catch (Exception e) when (e is CheckerUnavailableException or FormatException)
             {

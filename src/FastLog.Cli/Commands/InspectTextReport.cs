@@ -40,10 +40,11 @@ internal static class InspectTextReport
                 output.Write(c == values.Length - 1 ? values[c] : values[c].PadRight(widths[c]));
             output.WriteLine();
         }
-        foreach (LogIndex index in indexes)
+        for (int i = 0; i < indexes.Count; i++)
         {
+            LogIndex index = indexes[i];
+            LogStatistics s = stats[i];
             output.WriteLine();
-            LogStatistics s = LogStatistics.Of(index);
             output.WriteLine($"marks in {TerminalText.Escape(index.LogPath)}:{(s.MarkList.Count == 0 ? " none" : "")}");
             foreach ((int entry, string name) in s.MarkList)
                 output.WriteLine($"  {entry,10}  {TerminalText.Escape(name)}");

@@ -37,6 +37,18 @@ internal sealed class ProgressLine(TextWriter output)
         }
     }
 
+    /// <summary>A line of its own (a frontend's message, say): the progress line is cleared first and redrawn next time.</summary>
+    public void Say(string message)
+    {
+        lock (_gate)
+        {
+            if (_terminal && _drawn)
+                output.Write("\r\x1b[K");
+            _drawn = false;
+            output.WriteLine(message);
+        }
+    }
+
     public void Clear()
     {
         lock (_gate)

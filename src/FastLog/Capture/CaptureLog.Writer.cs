@@ -85,6 +85,7 @@ public sealed partial class CaptureLog
         committed = _ring.AdvanceCommitted(ref _entries);
         if (!Ok(_appender.Submit(committed, _entries, wantDurable)) || !Ok(_appender.Reap(wait && _appender.Busy)))
             return false;
+        Debug.Assert(_appender.SyncedUntil <= _appender.WrittenUntil, "DurableUntil never passes WrittenUntil");
         bool advanced = false;
         if (_appender.WrittenUntil != _writtenUntil)
         {

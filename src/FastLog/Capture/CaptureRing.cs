@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -127,6 +128,7 @@ internal sealed unsafe class CaptureRing : IDisposable
             committed += (long)units << _unitShift;
             records++;
         }
+        Debug.Assert(committed <= Volatile.Read(ref _addresses.Reserved), "CommittedUntil ≤ ReservedUntil");
         Volatile.Write(ref _addresses.Committed, committed);
         return committed;
     }
@@ -139,6 +141,7 @@ internal sealed unsafe class CaptureRing : IDisposable
     {
         // A full fence between publishing the release and reading the waiter count (a waiter increments the count,
         // fenced, before its last look at Released): otherwise a waiter can miss both and sleep out its timeout.
+        Debug.Assert(address >= _addresses.Released && address <= _addresses.Committed, "ReleasedUntil ≤ CommittedUntil, monotonic");
         Interlocked.Exchange(ref _addresses.Released, address);
         if (Volatile.Read(ref _spaceWaiters) != 0)
             lock (_spaceLock) Monitor.PulseAll(_spaceLock);

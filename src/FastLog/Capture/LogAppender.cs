@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using FastLog.Interop;
 using FastLog.Interop.IoUring;
@@ -208,6 +209,7 @@ internal sealed unsafe class LogAppender : IDisposable
             slot->Done = false;
             _oldest = (_oldest + 1) % Depth;
             _inFlight--;
+            Debug.Assert(WrittenUntil <= _ring.CommittedUntil, "written past the committed records");
             _ring.Release(WrittenUntil & ~(long)(BlockSize - 1));
         }
         if (synced)
@@ -216,6 +218,7 @@ internal sealed unsafe class LogAppender : IDisposable
             if (syncResult < 0)
                 return Failed(syncResult, $"fdatasync of the log {_path} failed: {Libc.ErrorText(-syncResult)}; every later request fails");
             // Linked: every write below the target completed whole before the fdatasync started, so WrittenUntil is past it.
+            Debug.Assert(_syncTarget <= WrittenUntil, "an fdatasync covered bytes not yet written");
             SyncedUntil = _syncTarget;
             SyncedEntries = _syncTargetEntries;
         }

@@ -28,7 +28,7 @@ public static class FrontendSelection
             return (Started(new FuseFrontend(backend, options, say), out string fusePath), fusePath, "fuse");
         try
         {
-            return (Started(new UblkFrontend(backend, options), out string ublkPath), ublkPath, "ublk");
+            return (Started(new UblkFrontend(backend, options, say), out string ublkPath), ublkPath, "ublk");
         }
         catch (UblkUnavailableException e) when (kind == FrontendKind.Auto)
         {

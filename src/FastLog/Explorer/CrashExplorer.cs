@@ -132,7 +132,8 @@ public sealed class CrashExplorer : IDisposable
         return CrashPoint.At(_index, points).ToList();
     }
 
-    public ExploreSummary Run(Action<ExploreProgress>? progress = null, CancellationToken stop = default)
+    /// <param name="say">Hears what the state devices' frontends have to tell the user (see <see cref="Frontends.IBlockFrontend"/>).</param>
+    public ExploreSummary Run(Action<ExploreProgress>? progress = null, CancellationToken stop = default, Action<string>? say = null)
     {
         var clock = Stopwatch.StartNew();
         IReadOnlyList<CrashPoint> points = CrashPoints();
@@ -175,7 +176,7 @@ public sealed class CrashExplorer : IDisposable
             {
                 string jobDirectory = Path.Combine(_workDirectory, $"job{j}");
                 Directory.CreateDirectory(jobDirectory);
-                var device = new StateDevice(_durablePath, _log, jobDirectory, _index.SectorSize);
+                var device = new StateDevice(_durablePath, _log, jobDirectory, _index.SectorSize, say);
                 devices.Add(device);
                 var thread = new Thread(() =>
                 {

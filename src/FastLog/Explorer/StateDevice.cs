@@ -22,12 +22,12 @@ public sealed class StateDevice : IDisposable
     private readonly CrashStateBackend _backend;
     private readonly IBlockFrontend _frontend;
 
-    public StateDevice(string durableImagePath, SafeFileHandle log, string workDirectory, int blockSize)
+    public StateDevice(string durableImagePath, SafeFileHandle log, string workDirectory, int blockSize, Action<string>? say = null)
     {
         _backend = new CrashStateBackend(durableImagePath, log, Path.Combine(workDirectory, "throwaway.img"), blockSize);
         try
         {
-            (_frontend, DevicePath, FrontendName) = FrontendSelection.Start(_backend, FrontendKind.Auto, new FrontendOptions(), say: null);
+            (_frontend, DevicePath, FrontendName) = FrontendSelection.Start(_backend, FrontendKind.Auto, new FrontendOptions(), say);
         }
         catch
         {

@@ -7,6 +7,12 @@ namespace FastLog.Frontends;
 /// kernel's requests (ublk descriptors, FUSE opcodes) into backend calls and their results back; ordering,
 /// logging and durability are the backend's business, so every frontend gets them identically.
 /// </summary>
+/// <remarks>
+/// A frontend never writes to the console: what it has to tell the user (a fallback taken, a leftover cleaned up, an
+/// error the kernel reported on a thread nobody waits on) is one line, starting "fastlog: ", given to the
+/// <c>say</c> callback its constructor takes (the CLI prints it on stderr; an embedding program decides). Counters
+/// (<c>UnexpectedErrors</c>, <c>BackingFailures</c>) are state to query, not a second way of saying things.
+/// </remarks>
 public interface IBlockFrontend : IDisposable
 {
     /// <summary>Creates the kernel device and starts serving; returns its path (/dev/ublkb0, /dev/loop3).</summary>

@@ -6,7 +6,7 @@ using Microsoft.Win32.SafeHandles;
 namespace FastLog.Replay;
 
 /// <summary>
-/// replay-log, option for option (docs/log-format.md §3), but seeking with a <see cref="LogIndex"/> instead of
+/// replay-log (xfstests src/log-writes/replay-log.c), option for option, but seeking with a <see cref="LogIndex"/> instead of
 /// walking the log and writing through a coalescing <see cref="ReplayTarget"/>. Messages and exit codes are
 /// replay-log's so xfstests' common/dmlogwrites works unchanged; FastLog's own errors (damaged log, I/O) are
 /// one line naming the file, and exit 1.

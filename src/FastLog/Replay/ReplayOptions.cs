@@ -1,7 +1,7 @@
 namespace FastLog.Replay;
 
 /// <summary>
-/// Everything replay-log accepts, with its meaning (see docs/log-format.md §3). Stop conditions are
+/// Everything replay-log accepts (xfstests src/log-writes/replay-log.c), with its meaning. Stop conditions are
 /// inclusive: the matching entry is replayed (or printed by <see cref="Find"/>), then the run stops.
 /// </summary>
 public sealed record ReplayOptions

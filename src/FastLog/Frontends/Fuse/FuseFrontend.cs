@@ -27,7 +27,7 @@ public sealed class FuseFrontend : IBlockFrontend
 {
     private readonly IBlockBackend _backend;
     private readonly FrontendOptions _options;
-    private readonly Action<string>? _log;
+    private readonly Action<string>? _say;
     private readonly object _gate = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private FuseSession? _session;
@@ -37,14 +37,14 @@ public sealed class FuseFrontend : IBlockFrontend
     private uint? _connection;
     private bool _stopped;
 
-    public FuseFrontend(IBlockBackend backend, FrontendOptions options, Action<string>? log = null)
+    public FuseFrontend(IBlockBackend backend, FrontendOptions options, Action<string>? say = null)
     {
         backend.Capabilities.Validate();
         if (backend.Size % backend.Capabilities.LogicalBlockSize != 0)
             throw new ArgumentException($"backing size {backend.Size} is not a multiple of {backend.Capabilities.LogicalBlockSize}");
         _backend = backend;
         _options = options;
-        _log = log;
+        _say = say;
     }
 
     /// <summary>Where state lives (the mount point and what to clean up after a kill): /run/fastlog by default.</summary>
@@ -74,13 +74,13 @@ public sealed class FuseFrontend : IBlockFrontend
         {
             if (_session is not null || _stopped)
                 throw new InvalidOperationException("a FuseFrontend starts once");
-            FuseStateDirectory.CleanupStale(StateRoot, _log);
+            FuseStateDirectory.CleanupStale(StateRoot, _say);
             _stateDir = FuseStateDirectory.Create(StateRoot);
             _mountPoint = Path.Combine(_stateDir, "mnt");
             try
             {
                 int fd = FuseMount.Mount(_mountPoint);
-                _session = new FuseSession(_backend, fd, Math.Max(4, _options.Queues), _options.QueueDepth);
+                _session = new FuseSession(_backend, fd, Math.Max(4, _options.Queues), _options.QueueDepth, _say);
                 _session.Start();
                 _session.Completion.ContinueWith(_ => _completion.TrySetResult(), TaskScheduler.Default);
                 if (!_session.Initialized.Wait(TimeSpan.FromSeconds(10)))
@@ -118,7 +118,7 @@ public sealed class FuseFrontend : IBlockFrontend
         {
             if (!_session.Completion.Wait(StopTimeout))
             {
-                _log?.Invoke($"fastlog: {_loop?.Path} is still in use (a filesystem mounted on it?); " +
+                _say?.Invoke($"fastlog: {_loop?.Path} is still in use (a filesystem mounted on it?); " +
                              "aborting the FUSE connection: its further I/O fails");
                 if (_connection is uint id)
                     FuseMount.Abort(id);

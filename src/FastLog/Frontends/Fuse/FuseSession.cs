@@ -22,6 +22,7 @@ internal sealed unsafe class FuseSession : IDisposable
     private const int WarmupRequests = 64;
 
     private readonly IBlockBackend _backend;
+    private readonly Action<string>? _say;
     private readonly int _masterFd;
     private readonly int _threads;
     private readonly ushort _maxBackground;
@@ -38,8 +39,9 @@ internal sealed unsafe class FuseSession : IDisposable
     /// <summary>
     /// <paramref name="masterFd"/> is an open /dev/fuse fd that is already mounted (the session owns it from now on).
     /// </summary>
-    public FuseSession(IBlockBackend backend, int masterFd, int threads, int maxBackground)
+    public FuseSession(IBlockBackend backend, int masterFd, int threads, int maxBackground, Action<string>? say = null)
     {
+        _say = say;
         _backend = backend;
         _masterFd = masterFd;
         _threads = Math.Max(1, threads);
@@ -151,10 +153,12 @@ internal sealed unsafe class FuseSession : IDisposable
         }
     }
 
+    /// <summary>Counts an error of the FUSE connection itself (not a request's result); the first is also said.</summary>
     private void Unexpected(int errno)
     {
         _lastUnexpectedErrno = errno;
-        Interlocked.Increment(ref _failures);
+        if (Interlocked.Increment(ref _failures) == 1)
+            _say?.Invoke($"fastlog: the FUSE connection failed unexpectedly: {Libc.ErrorText(errno)} (later failures are only counted)");
     }
 
     private void Dispatch(int fd, FuseInHeader* header, byte* body, int bodyLength, byte* reply)

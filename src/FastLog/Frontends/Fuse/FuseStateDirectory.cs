@@ -30,7 +30,7 @@ internal static class FuseStateDirectory
     }
 
     /// <summary>Cleans up what servers that no longer run left under <paramref name="root"/>; returns how many.</summary>
-    public static int CleanupStale(string root, Action<string>? log)
+    public static int CleanupStale(string root, Action<string>? say)
     {
         string fuseRoot = Path.Combine(root, "fuse");
         if (!Directory.Exists(fuseRoot))
@@ -72,7 +72,7 @@ internal static class FuseStateDirectory
             }
             Remove(dir);
             cleaned++;
-            log?.Invoke($"fastlog: cleaned up after a FUSE server that is gone (pid {pid}, {dir}): " +
+            say?.Invoke($"fastlog: cleaned up after a FUSE server that is gone (pid {pid}, {dir}): " +
                         (done.Count == 0 ? "nothing was left mounted" : string.Join("; ", done)));
         }
         return cleaned;

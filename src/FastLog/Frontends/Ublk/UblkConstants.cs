@@ -11,7 +11,7 @@ internal enum UblkIoOp : byte
     WriteZeroes = 5,
 }
 
-/// <summary>Numbers from include/uapi/linux/ublk_cmd.h; see ../shared/docs/ublk.md §1.</summary>
+/// <summary>Numbers from the kernel's include/uapi/linux/ublk_cmd.h.</summary>
 internal static class UblkConstants
 {
     public const string ControlPath = "/dev/ublk-control";

@@ -8,7 +8,7 @@ namespace FastLog.Frontends.Ublk;
 /// N queues × depth D, one thread and io_uring per queue, the backend's I/O on the same ring (<see cref="UblkQueue"/>).
 /// </summary>
 /// <remarks>
-/// Lifecycle (../shared/docs/ublk.md §2): ADD_DEV → SET_PARAMS → open /dev/ublkcN → queue threads FETCH every tag
+/// Lifecycle (the kernel's drivers/block/ublk_drv.c and its selftests' kublk): ADD_DEV → SET_PARAMS → open /dev/ublkcN → queue threads FETCH every tag
 /// → START_DEV from the calling thread (never a queue thread: it blocks until all tags are fetched and then reads
 /// the partition table through the queues) → serve → STOP_DEV → queues see ABORT and exit → DEL_DEV.
 /// The device is created without user recovery, so if this process dies (even by SIGKILL) the kernel fails in-flight
@@ -24,20 +24,23 @@ public sealed class UblkFrontend : IBlockFrontend
     private readonly string _controlPath;
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Lock _lifecycle = new();
+    private readonly Action<string>? _say;
     private UblkControl? _control;
     private UblkQueue[] _queues = [];
     private int _charFd = -1;
     private uint _devId = UblkConstants.AutoDevId;
     private bool _added, _started, _stopped;
 
-    public UblkFrontend(IBlockBackend backend, FrontendOptions options)
-        : this(backend, options, UblkConstants.ControlPath)
+    /// <param name="say">Hears what the frontend has to tell the user (see <see cref="IBlockFrontend"/>).</param>
+    public UblkFrontend(IBlockBackend backend, FrontendOptions options, Action<string>? say = null)
+        : this(backend, options, UblkConstants.ControlPath, say)
     {
     }
 
     /// <summary>With another control node path (tests use a missing one to check the unavailable message).</summary>
-    internal UblkFrontend(IBlockBackend backend, FrontendOptions options, string controlPath)
+    internal UblkFrontend(IBlockBackend backend, FrontendOptions options, string controlPath, Action<string>? say = null)
     {
+        _say = say;
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(options);
         backend.Capabilities.Validate();
@@ -91,7 +94,7 @@ public sealed class UblkFrontend : IBlockFrontend
             _queues = new UblkQueue[info.NrHwQueues]; // the kernel clamps the queue count to the CPUs
             for (int q = 0; q < _queues.Length; q++)
                 _queues[q] = new UblkQueue(_backend, _charFd, (ushort)q, info.QueueDepth, (int)info.MaxIoBufBytes, _control.Legacy,
-                    _control.GetQueueAffinity(_devId, q));
+                    _control.GetQueueAffinity(_devId, q), _say);
             foreach (UblkQueue queue in _queues)
                 queue.Start();
             // A queue that failed to set up would leave START_DEV waiting for its tags forever: surface it first.
@@ -117,7 +120,7 @@ public sealed class UblkFrontend : IBlockFrontend
     /// names no process. A server between ADD_DEV and START_DEV has pid 0 (what ADD_DEV passed) and is left alone.
     /// Best effort: a device this process may not query or delete is left alone; <paramref name="own"/> is never touched.
     /// </summary>
-    private static void RemoveDevicesOfDeadServers(UblkControl control, uint own)
+    private void RemoveDevicesOfDeadServers(UblkControl control, uint own)
     {
         string[] nodes;
         try
@@ -146,7 +149,7 @@ public sealed class UblkFrontend : IBlockFrontend
             if (info.State != UblkConstants.StateDead || !serverGone)
                 continue;
             if (control.DeleteDevice(id) == 0)
-                Console.Error.WriteLine($"fastlog: deleted ublk device {id} (/dev/ublkc{id}), left by a server that died without deleting it");
+                _say?.Invoke($"fastlog: deleted ublk device {id} (/dev/ublkc{id}), left by a server that died without deleting it");
         }
     }
 
@@ -182,18 +185,18 @@ public sealed class UblkFrontend : IBlockFrontend
             {
                 int rc = control.StopDevice(_devId); // queues keep serving while the disk drains
                 if (rc < 0)
-                    Console.Error.WriteLine($"ublk STOP_DEV failed: {Libc.ErrorText(-rc)}");
+                    _say?.Invoke($"fastlog: ublk STOP_DEV failed: {Libc.ErrorText(-rc)}");
             }
             foreach (UblkQueue queue in _queues)
                 queue.RequestStop();
             if (!_started)
                 CloseCharDevice(); // never started: the fetched commands are cancelled when the rings close
             if (!Task.WhenAll(_queues.Select(q => q.Exited)).Wait(QueueExitWait))
-                Console.Error.WriteLine("ublk: queues did not exit in time; deleting the device anyway");
+                _say?.Invoke("fastlog: ublk queues did not exit in time; deleting the device anyway");
             CloseCharDevice();
             int del = control.DeleteDevice(_devId);
             if (del < 0 && del != -Libc.ENODEV && del != -Libc.ENOENT)
-                Console.Error.WriteLine($"ublk DEL_DEV failed: {Libc.ErrorText(-del)}");
+                _say?.Invoke($"fastlog: ublk DEL_DEV failed: {Libc.ErrorText(-del)}");
         }
         control?.Dispose();
         _control = null;

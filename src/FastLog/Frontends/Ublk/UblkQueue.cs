@@ -38,6 +38,7 @@ internal sealed unsafe class UblkQueue : IRequestSink
     private readonly int _bufferBytes;
     private readonly bool _legacy;
     private readonly byte[]? _cpuMask;
+    private readonly Action<string>? _say;
     private readonly BlockRequest[] _requests;
     private readonly Thread _thread;
     private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -49,8 +50,10 @@ internal sealed unsafe class UblkQueue : IRequestSink
 
     /// <param name="cpuMask">The CPUs that submit to this queue (GET_QUEUE_AFFINITY); the thread pins itself there so
     /// the kernel's task work for a request runs where the request was issued. Null: no pinning.</param>
-    public UblkQueue(IBlockBackend backend, int charFd, ushort queueId, int depth, int bufferBytes, bool legacy, byte[]? cpuMask)
+    public UblkQueue(IBlockBackend backend, int charFd, ushort queueId, int depth, int bufferBytes, bool legacy, byte[]? cpuMask,
+        Action<string>? say = null)
     {
+        _say = say;
         _cpuMask = cpuMask;
         _backend = backend;
         _charFd = charFd;
@@ -113,7 +116,7 @@ internal sealed unsafe class UblkQueue : IRequestSink
         catch (Exception e)
         {
             if (!_ready.TrySetException(e))
-                Console.Error.WriteLine($"ublk queue {_queueId} failed: {e.Message}");
+                _say?.Invoke($"fastlog: ublk queue {_queueId} failed: {e.Message}");
         }
         finally
         {
@@ -134,7 +137,7 @@ internal sealed unsafe class UblkQueue : IRequestSink
         fixed (byte* mask = _cpuMask)
         {
             if (Sched.SetAffinity(0, (nuint)_cpuMask.Length, mask) != 0) // not fatal: a cpuset may forbid those CPUs
-                Console.Error.WriteLine($"ublk queue {_queueId}: sched_setaffinity failed: {Libc.ErrorText(Libc.Errno)}");
+                _say?.Invoke($"fastlog: ublk queue {_queueId}: sched_setaffinity failed: {Libc.ErrorText(Libc.Errno)}");
         }
     }
 
@@ -182,7 +185,7 @@ internal sealed unsafe class UblkQueue : IRequestSink
                     // ABORT: the device is going away. Anything else (-EINVAL, -EBUSY) is a server bug the kernel
                     // refused; the tag is no longer ours either way.
                     if (result != UblkConstants.IoResultAbort)
-                        Console.Error.WriteLine($"ublk queue {_queueId} tag {tag}: kernel returned {Libc.ErrorText(-result)}");
+                        _say?.Invoke($"fastlog: ublk queue {_queueId} tag {tag}: kernel returned {Libc.ErrorText(-result)}");
                     if (armed > 0)
                         armed--;
                 }

@@ -2,8 +2,8 @@ using System.CommandLine;
 
 namespace FastLog.Cli.Commands;
 
-/// <summary>Every subcommand, one file each; add yours here.</summary>
-internal static class Commands
+/// <summary>The table of subcommands (one file each; add yours here) and how their exit codes are mapped.</summary>
+internal static class CommandTable
 {
     public static IEnumerable<Command> All() =>
     [
