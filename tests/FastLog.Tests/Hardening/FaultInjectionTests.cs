@@ -130,7 +130,7 @@ public sealed class FaultInjectionTests
             Assert.Contains($"read of 4096 bytes at byte {BadByte}: Input/output error", said);
             // Both writes are in the log, the one to the bad block too (a bad block fails reads only).
             string image = GuestVm.CreateSparseImage(Path.Combine(dir, "replayed.img"), DiskBytes);
-            Fuse.Shell.Check($"{Refusal.Fastlog} replay --log {log} --replay {image}");
+            Shell.Check($"{FastlogBinary.Path} replay --log {log} --replay {image}");
             byte[] good = System.Text.Encoding.ASCII.GetBytes(string.Concat(Enumerable.Repeat("good\n", 820)))[..4096];
             using var replayed = File.OpenRead(image);
             foreach (long offset in new[] { 0, BadByte })
