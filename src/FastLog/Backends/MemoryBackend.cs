@@ -47,7 +47,7 @@ public sealed unsafe class MemoryBackend : IBlockBackend
         return 0;
     }
 
-    private bool InRange(long offset, long length) => offset >= 0 && length >= 0 && offset + length <= Size;
+    private bool InRange(long offset, long length) => offset >= 0 && length >= 0 && length <= Size - offset; // no overflowing sum
 
     public void Dispose()
     {

@@ -161,7 +161,7 @@ public sealed unsafe class VolatileCacheBackend : IBlockBackend
         {
             if (_off)
                 return -Libc.EIO;
-            if (!Aligned(offset, source.Length) || offset + source.Length > Size)
+            if (!Aligned(offset, source.Length) || source.Length > Size - offset) // no overflowing sum
                 return -Libc.EINVAL;
             long first = offset >> _blockShift;
             int count = source.Length >> _blockShift;

@@ -96,6 +96,10 @@ public class MemoryBackendTests
         Assert.Equal(-22, memory.WriteZeroes(Size - 512, 1024));
         Assert.Equal(-22, memory.WriteZeroes(0, long.MaxValue));
         Assert.Equal(-22, memory.WriteZeroes(-512, 512));
+        // Ranges whose end overflows 64 bits: a sum would wrap negative and pass (and touch memory outside the device).
+        Assert.Equal(-22, memory.WriteZeroes(512, long.MaxValue));
+        Assert.Equal(-22, memory.Read(long.MaxValue - 256, sector));
+        Assert.Equal(-22, memory.Write(long.MaxValue - 256, LogBytes.Pattern(512, 8), fua: false));
 
         Assert.Equal(full, ReadAll(memory)); // no refused request wrote its in-range part
         Assert.Equal(0, memory.Read(Size - 512, sector)); // the last sector itself is in range

@@ -46,6 +46,17 @@ public class VolatileCacheBackendTests
     }
 
     [Fact]
+    public void A_write_whose_end_overflows_64_bits_is_refused_not_cached()
+    {
+        using var memory = new MemoryBackend(DeviceSize);
+        using var cache = new VolatileCacheBackend(memory, 4L << 20, Block, PowerFailKeep.None);
+        Assert.Equal(-Interop.Libc.EINVAL, cache.Write(long.MaxValue & ~(Block - 1L), Pattern(Block, 1), fua: false));
+        Assert.Equal(-Interop.Libc.EINVAL, cache.Write(DeviceSize - Block, Pattern(2 * Block, 1), fua: false));
+        Assert.Equal(0, cache.Flush());
+        Assert.All(ReadInner(memory, DeviceSize - Block, Block), b => Assert.Equal(0, b));
+    }
+
+    [Fact]
     public void A_fua_write_goes_through_and_supersedes_the_cached_copy()
     {
         var memory = new MemoryBackend(DeviceSize);
