@@ -6,9 +6,10 @@ namespace FastLog.Tests.Hardening;
 
 /// <summary>
 /// Real device faults in the guest kernel: dm-flakey under the log device (or the backing device) switches to
-/// failing every write while a ublk capture serves an O_DSYNC workload that journals each write it saw complete.
-/// The device's I/O then fails (the workload stops by itself, no task hangs), capture says which device failed
-/// and why, and the log read back with --scan holds every acknowledged write. And a backing device with a bad sector.
+/// failing every write while a ublk capture serves fio (random writes, fsync every 4) and, beside it, an O_DSYNC
+/// workload that journals each write it saw complete (fio cannot say which of its writes completed). The device's
+/// I/O then fails (fio and the workload stop by themselves, no task hangs), capture says which device failed and
+/// why, and the log read back with --scan holds every acknowledged write. And a backing device with a bad sector.
 /// </summary>
 [Collection(GuestVmCollection.Name)]
 public sealed class FaultInjectionTests
@@ -24,18 +25,27 @@ public sealed class FaultInjectionTests
         [ {{failing}} = /dev/vda ] && backing=/dev/mapper/flaky || log=/dev/mapper/flaky
         ublk_capture $backing 4096 1 8 --log $log
         : > /out/acked
+        timeout 120 fio --name=load --filename=$DEV --rw=randwrite --bs=4k --ioengine=io_uring --iodepth=8 --direct=1 \
+          --fsync=4 --offset=32M --size=16M --time_based --runtime=100 --output=/tmp/fio.out >/tmp/fio.err 2>&1 &
+        fio=$!
         ( set +o pipefail; s=0; while true; do
             i=$((s % 64)); yes "blk $i seq $s" | head -c 4096 > /tmp/blk
-            dd if=/tmp/blk of=$DEV bs=4096 seek=$i count=1 oflag=direct,dsync conv=notrunc status=none 2>>/tmp/dd.err || exit 0
+            dd if=/tmp/blk of=$DEV bs=4096 seek=$i count=1 oflag=direct,dsync conv=notrunc,nocreat status=none 2>>/tmp/dd.err || exit 0
             echo "$i $s" >> /out/acked; s=$((s+1))
           done ) &
         writer=$!
         sleep 4
+        kill -0 $fio
         dmsetup suspend flaky
         dmsetup reload flaky --table "0 $size flakey {{failing}} 0 0 1 1 error_writes"
         dmsetup resume flaky
         for _ in $(seq 300); do kill -0 $writer 2>/dev/null || break; sleep 0.1; done
         if kill -0 $writer 2>/dev/null; then echo "the workload hangs on the failing device" >&2; exit 1; fi
+        for _ in $(seq 300); do kill -0 $fio 2>/dev/null || break; sleep 0.1; done
+        if kill -0 $fio 2>/dev/null; then echo "fio hangs on the failing device" >&2; exit 1; fi
+        frc=0; wait $fio || frc=$?
+        echo "fio exit $frc"; grep -m1 "io_u error" /tmp/fio.out /tmp/fio.err || true
+        if [ $frc = 0 ] || [ $frc = 124 ]; then echo "fio did not fail by itself on the failing device (exit $frc)" >&2; cat /tmp/fio.out >&2; exit 1; fi
         no_hung_tasks
         echo "acknowledged: $(wc -l < /out/acked)"
         kill -TERM $SERVER
@@ -65,6 +75,7 @@ public sealed class FaultInjectionTests
                 TimeSpan.FromMinutes(3), outDir).EnsureSuccess();
 
             Assert.Contains("faulted ok", result.StdOut);
+            Assert.Matches(@"fio exit [1-9]", result.StdOut); // fio ran as load and failed by itself
             string said = result.StdOut + result.StdErr;
             Assert.Contains(which == "log" ? "fastlog capture: the log failed" : "fastlog capture: the backing store /dev/mapper/flaky failed", said);
             Assert.Contains("Input/output error", said);
