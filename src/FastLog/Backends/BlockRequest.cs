@@ -15,8 +15,9 @@ internal readonly record struct BlockRequest(BlockOp Op, long Offset, long Lengt
     /// <summary>
     /// Serves the request through the synchronous interface; <paramref name="buffer"/> holds <see cref="Length"/> bytes
     /// for READ and WRITE. Returns 0 or -errno and never throws: a frontend thread that dies leaves its requests hung.
+    /// A backend's exception (a bug) fails the request with EIO and goes to <paramref name="threw"/>.
     /// </summary>
-    public unsafe int ServeSync(IBlockBackend backend, byte* buffer)
+    public unsafe int ServeSync(IBlockBackend backend, byte* buffer, Action<BlockRequest, Exception>? threw = null)
     {
         try
         {
@@ -30,8 +31,9 @@ internal readonly record struct BlockRequest(BlockOp Op, long Offset, long Lengt
                 _ => -Interop.Libc.EOPNOTSUPP,
             };
         }
-        catch (Exception)
+        catch (Exception e)
         {
+            threw?.Invoke(this, e);
             return -Interop.Libc.EIO;
         }
     }

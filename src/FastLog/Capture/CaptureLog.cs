@@ -290,10 +290,12 @@ public sealed unsafe partial class CaptureLog : IDisposable
         WakeWriter();
     }
 
-    /// <summary>True while a waiter wants more than the writer has done (the writer must not nap).</summary>
+    /// <summary>True while a waiter wants more than the writer has done (the writer must not nap). Never after a
+    /// failure: a request past a claim the failure abandoned can never be met, and the writer would spin on it.</summary>
     private bool Wanted() =>
-        Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil)
-        || Volatile.Read(ref _writeRequested) > Volatile.Read(ref _writtenUntil);
+        Volatile.Read(ref _failure) == 0
+        && (Volatile.Read(ref _durableRequested) > Volatile.Read(ref _durableUntil)
+            || Volatile.Read(ref _writeRequested) > Volatile.Read(ref _writtenUntil));
 
     private long AppendHeaderOnly(LogEntryHeader entry)
     {
@@ -333,14 +335,13 @@ public sealed unsafe partial class CaptureLog : IDisposable
     private long Publish(long address, int length)
     {
         _ring.Commit(address, length);
-        // Pending counts every claim, not this record's end: records commit out of order, and the one that completes
-        // the committed prefix may sit low in it, after the wakes of those above found the writer awake with nothing
-        // contiguous to write.
+        // The commit mark is visible before anything below is read: the writer announces sleep, fences, then looks at
+        // the mark (WriterLoop), so one of the two sees the other. Pending counts every claim, not this record's end:
+        // records commit out of order, and the one that completes the committed prefix may sit low in it, after the
+        // wakes of those above found the writer awake with nothing contiguous to write.
+        Interlocked.MemoryBarrier();
         if (_ring.ReservedUntil - Volatile.Read(ref _writtenUntil) >= _options.WakeBytes)
-        {
-            Interlocked.MemoryBarrier(); // the commit mark is visible before the sleep flag is read (see WriterLoop)
             WakeWriter();
-        }
         return address + length;
     }
 

@@ -32,9 +32,11 @@ public sealed record CaptureLogOptions
         if (WakeBytes <= 0 || WakeBytes > RingBytes / 2)
             throw new ArgumentOutOfRangeException(nameof(WakeBytes), WakeBytes,
                 $"producers wake the writer at 1 byte to half the ring ({RingBytes / 2}) pending; more can never be pending");
-        if (WriterInterval <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(WriterInterval), WriterInterval, "the writer's interval must be positive");
-        if (SuperBlockInterval <= TimeSpan.Zero)
-            throw new ArgumentOutOfRangeException(nameof(SuperBlockInterval), SuperBlockInterval, "the super block interval must be positive");
+        // A wait takes at most int.MaxValue ms; a longer one would throw on the writer thread.
+        TimeSpan longest = TimeSpan.FromMilliseconds(int.MaxValue);
+        if (WriterInterval <= TimeSpan.Zero || WriterInterval > longest)
+            throw new ArgumentOutOfRangeException(nameof(WriterInterval), WriterInterval, $"the writer's interval must be positive and at most {longest}");
+        if (SuperBlockInterval <= TimeSpan.Zero || SuperBlockInterval > longest)
+            throw new ArgumentOutOfRangeException(nameof(SuperBlockInterval), SuperBlockInterval, $"the super block interval must be positive and at most {longest}");
     }
 }

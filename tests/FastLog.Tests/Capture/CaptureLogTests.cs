@@ -239,6 +239,7 @@ public sealed class CaptureLogTests : IDisposable
         Assert.Equal("WakeBytes", tooLate.ParamName); // 1 MiB pending can never happen in a 64 KiB ring
         Assert.Throws<ArgumentOutOfRangeException>(() => CaptureLog.Create(log, 512, new CaptureLogOptions { RingBytes = 3 << 20 }));
         Assert.Throws<ArgumentOutOfRangeException>(() => CaptureLog.Create(log, 512, new CaptureLogOptions { WriterInterval = TimeSpan.Zero }));
+        Assert.Throws<ArgumentOutOfRangeException>(() => CaptureLog.Create(log, 512, new CaptureLogOptions { SuperBlockInterval = TimeSpan.FromDays(30) }));
         Assert.False(File.Exists(log), "a refused log must not be created");
     }
 

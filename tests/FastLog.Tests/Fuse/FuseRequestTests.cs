@@ -30,7 +30,8 @@ public sealed unsafe class FuseRequestTests
     public void A_backend_that_throws_fails_that_request_and_the_device_serves_on()
     {
         using var backend = new ThrowingBackend(new MemoryBackend(1 << 20));
-        using var frontend = new FuseFrontend(backend, new FrontendOptions());
+        var said = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var frontend = new FuseFrontend(backend, new FrontendOptions(), said.Enqueue);
         string device = frontend.Start();
         backend.ThrowOnWrite = true;
         (int exit, string output) = Shell.Run($"dd if=/dev/zero of={device} bs=4096 count=1 oflag=direct status=none");
@@ -39,6 +40,8 @@ public sealed unsafe class FuseRequestTests
         backend.ThrowOnWrite = false;
         Shell.Check($"for i in $(seq 8); do dd if=/dev/urandom of={device} bs=4096 count=1 seek=$i oflag=direct status=none; done"); // every worker still serves
         Assert.Equal(0, frontend.Session!.UnexpectedErrors);
+        Assert.Equal(1, frontend.Session.BackendExceptions); // dd's one write; the bug is said once, not swallowed
+        Assert.Contains(said, line => line.StartsWith("fastlog: the backend threw on a Write of 4096 bytes at byte 0 (InvalidOperationException: a backend bug)", StringComparison.Ordinal));
     }
 
     [Theory]

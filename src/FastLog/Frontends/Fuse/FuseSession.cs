@@ -23,6 +23,8 @@ internal sealed unsafe class FuseSession : IDisposable
 
     private readonly IBlockBackend _backend;
     private readonly Action<string>? _say;
+    private readonly Action<BlockRequest, Exception> _backendThrew; // made once: no allocation per request
+    private int _backendExceptions;
     private readonly int _masterFd;
     private readonly int _threads;
     private readonly ushort _maxBackground;
@@ -42,6 +44,7 @@ internal sealed unsafe class FuseSession : IDisposable
     public FuseSession(IBlockBackend backend, int masterFd, int threads, int maxBackground, Action<string>? say = null)
     {
         _say = say;
+        _backendThrew = BackendThrew;
         _backend = backend;
         _masterFd = masterFd;
         _threads = Math.Max(1, threads);
@@ -153,6 +156,16 @@ internal sealed unsafe class FuseSession : IDisposable
         }
     }
 
+    /// <summary>Requests a backend exception failed with EIO (a backend bug; the first is said).</summary>
+    public int BackendExceptions => Volatile.Read(ref _backendExceptions);
+
+    private void BackendThrew(BlockRequest request, Exception e)
+    {
+        if (Interlocked.Increment(ref _backendExceptions) == 1)
+            _say?.Invoke($"fastlog: the backend threw on a {request.Op} of {request.Length} bytes at byte {request.Offset} ({e.GetType().Name}: {e.Message}); " +
+                         "the request failed with EIO (later ones are only counted)");
+    }
+
     /// <summary>Counts an error of the FUSE connection itself (not a request's result); the first is also said.</summary>
     private void Unexpected(int errno)
     {
@@ -176,7 +189,7 @@ internal sealed unsafe class FuseSession : IDisposable
             case FuseOpcode.Read:
             {
                 BlockRequest read = FuseRequestDispatch.Read((FuseIoIn*)body, size, MaxWrite);
-                int rc = read.Length == 0 ? 0 : read.ServeSync(_backend, payload);
+                int rc = read.Length == 0 ? 0 : read.ServeSync(_backend, payload, _backendThrew);
                 Reply(fd, reply, unique, rc < 0 ? rc : (int)read.Length);
                 return;
             }
@@ -185,7 +198,7 @@ internal sealed unsafe class FuseSession : IDisposable
             {
                 var io = (FuseIoIn*)body;
                 int rc = FuseRequestDispatch.TryWrite(io, bodyLength, size, out BlockRequest write, out int error)
-                    ? write.ServeSync(_backend, body + sizeof(FuseIoIn)) : error;
+                    ? write.ServeSync(_backend, body + sizeof(FuseIoIn), _backendThrew) : error;
                 if (rc == 0)
                     *(FuseWriteOut*)payload = new FuseWriteOut { Size = io->Size };
                 Reply(fd, reply, unique, rc < 0 ? rc : sizeof(FuseWriteOut));
@@ -193,13 +206,13 @@ internal sealed unsafe class FuseSession : IDisposable
             }
 
             case FuseOpcode.FSync:
-                Reply(fd, reply, unique, new BlockRequest(BlockOp.Flush, 0, 0).ServeSync(_backend, null));
+                Reply(fd, reply, unique, new BlockRequest(BlockOp.Flush, 0, 0).ServeSync(_backend, null, _backendThrew));
                 return;
 
             case FuseOpcode.FAllocate:
             {
                 bool serve = FuseRequestDispatch.TryFAllocate((FuseFAllocateIn*)body, size, _backend.Capabilities, out BlockRequest range, out int error);
-                Reply(fd, reply, unique, serve ? range.ServeSync(_backend, null) : error);
+                Reply(fd, reply, unique, serve ? range.ServeSync(_backend, null, _backendThrew) : error);
                 return;
             }
 

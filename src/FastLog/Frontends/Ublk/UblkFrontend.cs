@@ -117,7 +117,8 @@ public sealed class UblkFrontend : IBlockFrontend
     /// goes away, but its device id, /dev/ublkcN and the driver's state for it stay until someone deletes them, so they
     /// pile up and every later device gets a higher id. A device is deleted only when it is dead (no block device) and its server is gone: the
     /// kernel sets its pid to -1 when the server's char device is released (seen on 6.12), or the pid START_DEV recorded
-    /// names no process. A server between ADD_DEV and START_DEV has pid 0 (what ADD_DEV passed) and is left alone.
+    /// names no process, and nobody holds /dev/ublkcN. A server between ADD_DEV and START_DEV has pid 0 (what ADD_DEV
+    /// passed) and is left alone.
     /// Best effort: a device this process may not query or delete is left alone; <paramref name="own"/> is never touched.
     /// </summary>
     private void RemoveDevicesOfDeadServers(UblkControl control, uint own)
@@ -146,11 +147,23 @@ public sealed class UblkFrontend : IBlockFrontend
                 continue;
             }
             bool serverGone = info.UblksrvPid == -1 || (info.UblksrvPid > 0 && !Libc.ProcessExists(info.UblksrvPid));
-            if (info.State != UblkConstants.StateDead || !serverGone)
+            if (info.State != UblkConstants.StateDead || !serverGone || IsHeld(node))
                 continue;
             if (control.DeleteDevice(id) == 0)
                 _say?.Invoke($"fastlog: deleted ublk device {id} (/dev/ublkc{id}), left by a server that died without deleting it");
         }
+    }
+
+    /// <summary>True when some process holds <paramref name="charDevice"/> (the driver admits one opener: EBUSY): a
+    /// server whose pid this PID namespace cannot see, or one recovering the device. Deleting such a device would
+    /// also block (DEL_DEV waits for the last reference before 6.9).</summary>
+    private static bool IsHeld(string charDevice)
+    {
+        int fd = Libc.Open(charDevice, Libc.O_RDWR | Libc.O_CLOEXEC, 0);
+        if (fd < 0)
+            return true; // EBUSY, or anything else: leave it alone
+        Libc.Close(fd);
+        return false;
     }
 
     private static int OpenCharDevice(string path)
