@@ -72,6 +72,10 @@ public sealed unsafe partial class CaptureLog : IDisposable
     /// </summary>
     public bool IsWriteThrough { get; }
 
+    /// <summary>What a FLUSH or FUA write on the logged device waits for in this log (also how the log is opened: see
+    /// <see cref="IsWriteThrough"/>); one setting, so the device and its log cannot disagree.</summary>
+    public LogDurability FlushWaitsFor => _options.FlushWaitsFor;
+
     public long WrittenUntil => Volatile.Read(ref _writtenUntil);
     public long DurableUntil => Volatile.Read(ref _durableUntil);
 

@@ -25,8 +25,8 @@ public sealed record CaptureLogOptions
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first option (or relation) that cannot work.</summary>
     public void Validate()
     {
-        if (RingBytes < 1 << 16 || RingBytes > 1 << 30 || (RingBytes & (RingBytes - 1)) != 0)
-            throw new ArgumentOutOfRangeException(nameof(RingBytes), RingBytes, "the ring is a power of two from 64 KiB to 1 GiB");
+        if (!CaptureRing.IsValidCapacity(RingBytes))
+            throw new ArgumentOutOfRangeException(nameof(RingBytes), RingBytes, $"the ring is {CaptureRing.CapacityRule}");
         if (!Enum.IsDefined(FlushWaitsFor))
             throw new ArgumentOutOfRangeException(nameof(FlushWaitsFor), FlushWaitsFor, "not a LogDurability");
         if (WakeBytes <= 0 || WakeBytes > RingBytes / 2)

@@ -37,8 +37,8 @@ internal sealed unsafe class CaptureRing : IDisposable
     /// <param name="startAddress">First address producers get (records start after the super block).</param>
     public CaptureRing(long capacity, int unit, long startAddress)
     {
-        if (capacity < 1 << 16 || capacity > 1 << 30 || (capacity & (capacity - 1)) != 0)
-            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, "a power of two from 64 KiB to 1 GiB");
+        if (!IsValidCapacity(capacity))
+            throw new ArgumentOutOfRangeException(nameof(capacity), capacity, CapacityRule);
         if (unit < 512 || (unit & (unit - 1)) != 0 || startAddress % unit != 0)
             throw new ArgumentOutOfRangeException(nameof(unit), unit, "a power of two ≥ 512 dividing the start address");
         Capacity = capacity;
@@ -55,6 +55,11 @@ internal sealed unsafe class CaptureRing : IDisposable
     }
 
     private const int HugePageSize = 2 << 20;
+
+    public const string CapacityRule = "a power of two from 64 KiB to 1 GiB";
+
+    public static bool IsValidCapacity(long capacity) =>
+        capacity >= 1 << 16 && capacity <= 1 << 30 && (capacity & (capacity - 1)) == 0;
 
     public long Capacity { get; }
     public int Unit { get; }

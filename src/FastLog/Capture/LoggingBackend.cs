@@ -37,12 +37,11 @@ namespace FastLog.Capture;
 public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackRecorder
 {
     private readonly IBlockBackend _inner;
-    private readonly LogDurability _flushWaitsFor;
     private readonly VolatileCacheBackend? _cache;
     private long _writes, _flushes, _cutMarksEnd;
 
-    public LoggingBackend(IBlockBackend inner, CaptureLog log, LogDurability flushWaitsFor = LogDurability.Durable,
-        PowerFailTrigger? trigger = null)
+    /// <param name="log">Also says what a FLUSH waits for (<see cref="CaptureLog.FlushWaitsFor"/>).</param>
+    public LoggingBackend(IBlockBackend inner, CaptureLog log, PowerFailTrigger? trigger = null)
     {
         if (log.SectorSize < inner.Capabilities.LogicalBlockSize)
             throw new ArgumentException($"the log's sector size {log.SectorSize} is below the inner backend's logical block size " +
@@ -56,7 +55,6 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
             VolatileCache = true,
             Fua = true,
         };
-        _flushWaitsFor = flushWaitsFor;
         // The device's size, for tools that rebuild the device from the log alone (explore, materialize).
         if (log.AppendMark(CaptureLog.SizeMarkPrefix + inner.Size.ToString(System.Globalization.CultureInfo.InvariantCulture)) < 0)
             throw new IOException($"{log.Path}: cannot write the log's first entry: {Interop.Libc.ErrorText(-log.Failure)}");
@@ -110,7 +108,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
             $"{operation} of {request.Length} bytes at byte {request.Offset}: {Interop.Libc.ErrorText(-negativeErrno)}", null);
         return negativeErrno;
     }
-    internal LogDurability FlushWaitsFor => _flushWaitsFor;
+    internal LogDurability FlushWaitsFor => Log.FlushWaitsFor;
     public long Size => _inner.Size;
 
     /// <summary>The inner backend's, at the log's sector size, and always with a volatile cache and FUA: the kernel
@@ -128,7 +126,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
         FileBackend backing = FileBackend.Open(backingPath, logicalBlockSize: logicalBlockSize);
         try
         {
-            return new LoggingBackend(backing, CaptureLog.Create(logPath, logicalBlockSize, options), options.FlushWaitsFor);
+            return new LoggingBackend(backing, CaptureLog.Create(logPath, logicalBlockSize, options));
         }
         catch
         {
@@ -174,7 +172,7 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
         {
             ExitOrder(ordered);
         }
-        return done.LogAddress > 0 ? Log.WaitFor(done.LogAddress, _flushWaitsFor) : done.Result;
+        return done.LogAddress > 0 ? Log.WaitFor(done.LogAddress, Log.FlushWaitsFor) : done.Result;
     }
 
     /// <summary>
@@ -200,9 +198,9 @@ public sealed class LoggingBackend : IBlockBackend, IRingBackend, IWriteBackReco
             return (int)end;
         flushEnd = end;
         if (fromQueueThread)
-            Log.RequestFromWriter(end, _flushWaitsFor);
+            Log.RequestFromWriter(end, Log.FlushWaitsFor);
         else
-            Log.Request(end, _flushWaitsFor);
+            Log.Request(end, Log.FlushWaitsFor);
         return 0;
     }
 

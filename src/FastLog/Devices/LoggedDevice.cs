@@ -55,7 +55,7 @@ public sealed class LoggedDevice : IDisposable
             if (options.PowerFail is { } powerFail)
                 backend = new VolatileCacheBackend(backend, powerFail.CacheBytes, blockSize, powerFail.Keep);
             if (options.Log is { } log)
-                backend = logging = new LoggingBackend(backend, CaptureLog.Create(log, blockSize, new CaptureLogOptions { FlushWaitsFor = options.Durability }), options.Durability,
+                backend = logging = new LoggingBackend(backend, CaptureLog.Create(log, blockSize, new CaptureLogOptions { FlushWaitsFor = options.Durability }),
                     options.PowerFail?.Trigger is { Kind: not PowerFailTriggerKind.Manual and not PowerFailTriggerKind.AfterSeconds } trigger ? trigger : null);
             if (options.Frontend == FrontendKind.None)
                 return new LoggedDevice(backend, logging, null, null, "none");

@@ -115,9 +115,9 @@ public sealed class UblkFrontend : IBlockFrontend
     /// <summary>
     /// Deletes the ublk devices that servers killed before their DEL_DEV left behind: a killed server's block device
     /// goes away, but its device id, /dev/ublkcN and the driver's state for it stay until someone deletes them, so they
-    /// pile up and every later device gets a higher id. A device is deleted only when it is dead (no block device) and its server is gone: the
-    /// kernel sets its pid to -1 when the server's char device is released (seen on 6.12), or the pid START_DEV recorded
-    /// names no process, and nobody holds /dev/ublkcN. A server between ADD_DEV and START_DEV has pid 0 (what ADD_DEV
+    /// pile up and every later device gets a higher id. A device is deleted only when it is dead (no block device) and
+    /// its server is gone: the kernel sets its pid to -1 when the server's char device is released (seen on 6.12), or
+    /// the pid START_DEV recorded names no process, and nobody holds /dev/ublkcN. A server between ADD_DEV and START_DEV has pid 0 (what ADD_DEV
     /// passed) and is left alone.
     /// Best effort: a device this process may not query or delete is left alone; <paramref name="own"/> is never touched.
     /// </summary>
