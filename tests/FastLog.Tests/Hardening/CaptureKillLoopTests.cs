@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using FastLog.Tests.Support;
 
 namespace FastLog.Tests.Hardening;
@@ -13,7 +12,7 @@ namespace FastLog.Tests.Hardening;
 /// captures remains.
 /// </summary>
 [Collection("fuse")]
-public sealed partial class CaptureKillLoopTests
+public sealed class CaptureKillLoopTests
 {
     private const int Kills = 20;
     private static readonly string Fastlog = FastlogBinary.Path;
@@ -23,17 +22,6 @@ public sealed partial class CaptureKillLoopTests
     {
         using var dir = new TempDirectory();
         var random = new Random(11);
-        string workload = dir.File("workload.sh");
-        File.WriteAllText(workload, """
-            dev=$1; journal=$2; blk=$3; s=0
-            while true; do
-              i=$((s % 64))
-              yes "blk $i seq $s" | head -c 4096 > $blk
-              dd if=$blk of=$dev bs=4096 seek=$i count=1 oflag=direct,dsync conv=notrunc status=none 2>/dev/null || exit 0
-              echo "$i $s" >> $journal
-              s=$((s+1))
-            done
-            """);
         var pids = new List<int>();
         int acknowledged = 0;
         for (int round = 0; round < Kills; round++)
@@ -47,7 +35,7 @@ public sealed partial class CaptureKillLoopTests
             {
                 string device = capture.StandardOutput.ReadLine() ?? throw new Xunit.Sdk.XunitException($"round {round}: capture printed no device");
                 pids.Add(capture.Id);
-                using var writer = Start($"{workload} {device} {journal} {dir.File($"blk{round}")}", "bash");
+                using var writer = Start($"{JournalingWriter.Script} {device} {journal} {dir.File($"blk{round}")}", "bash");
                 Thread.Sleep(200 + random.Next(600));
                 Shell.Check($"kill -{signal} {capture.Id}");
                 Assert.True(capture.WaitForExit(30_000), $"round {round}: capture ignored signal {signal}");
@@ -55,7 +43,7 @@ public sealed partial class CaptureKillLoopTests
             }
             string image = dir.Sparse($"replayed{round}.img", 16L << 20);
             Shell.Check($"{Fastlog} replay --log {log} --replay {image} --scan");
-            acknowledged += AssertAcknowledgedWritesPresent(journal, image, $"round {round}, signal {signal}");
+            acknowledged += JournalingWriter.AssertAcknowledgedWritesPresent(journal, image, $"round {round}, signal {signal}");
         }
         using (var last = Start($"--frontend fuse --backing {dir.Sparse("last.img", 1 << 20)} --no-log"))
         {
@@ -85,29 +73,4 @@ public sealed partial class CaptureKillLoopTests
             process.BeginErrorReadLine();
         return process;
     }
-
-    /// <summary>Each block's content names its latest write; it must be no older than the last acknowledged one.
-    /// Returns how many writes were acknowledged.</summary>
-    internal static int AssertAcknowledgedWritesPresent(string journal, string image, string what)
-    {
-        var lastAcked = new Dictionary<int, int>();
-        string[] lines = File.ReadAllLines(journal);
-        foreach (string line in lines)
-        {
-            string[] parts = line.Split(' ');
-            lastAcked[int.Parse(parts[0])] = int.Parse(parts[1]);
-        }
-        byte[] bytes = File.ReadAllBytes(image);
-        foreach ((int block, int seq) in lastAcked)
-        {
-            Match m = BlockText().Match(System.Text.Encoding.ASCII.GetString(bytes, block * 4096, 64));
-            Assert.True(m.Success, $"{what}: block {block} (last acknowledged write seq {seq}) is missing from the replayed log");
-            Assert.Equal(block, int.Parse(m.Groups[1].Value));
-            Assert.True(int.Parse(m.Groups[2].Value) >= seq, $"{what}: block {block} holds seq {m.Groups[2].Value}, older than acknowledged seq {seq}");
-        }
-        return lines.Length;
-    }
-
-    [GeneratedRegex(@"^blk (\d+) seq (\d+)\n")]
-    private static partial Regex BlockText();
 }

@@ -28,11 +28,7 @@ public sealed class FaultInjectionTests
         timeout 120 fio --name=load --filename=$DEV --rw=randwrite --bs=4k --ioengine=io_uring --iodepth=8 --direct=1 \
           --fsync=4 --offset=32M --size=16M --time_based --runtime=100 --output=/tmp/fio.out >/tmp/fio.err 2>&1 &
         fio=$!
-        ( set +o pipefail; s=0; while true; do
-            i=$((s % 64)); yes "blk $i seq $s" | head -c 4096 > /tmp/blk
-            dd if=/tmp/blk of=$DEV bs=4096 seek=$i count=1 oflag=direct,dsync conv=notrunc,nocreat status=none 2>>/tmp/dd.err || exit 0
-            echo "$i $s" >> /out/acked; s=$((s+1))
-          done ) &
+        bash {{JournalingWriter.Script}} $DEV /out/acked /tmp/blk /tmp/dd.err &
         writer=$!
         sleep 4
         kill -0 $fio
@@ -81,7 +77,7 @@ public sealed class FaultInjectionTests
             Assert.Contains("Input/output error", said);
             string image = GuestVm.CreateSparseImage(Path.Combine(dir, "replayed.img"), DiskBytes);
             Shell.Check($"{FastlogBinary.Path} replay --log {log} --replay {image} --scan");
-            int acknowledged = CaptureKillLoopTests.AssertAcknowledgedWritesPresent(Path.Combine(outDir, "acked"), image, $"{which} failing");
+            int acknowledged = JournalingWriter.AssertAcknowledgedWritesPresent(Path.Combine(outDir, "acked"), image, $"{which} failing");
             Assert.True(acknowledged > 5, $"only {acknowledged} writes before the fault: the fault hit no load\n{result.StdOut}");
         }
         finally

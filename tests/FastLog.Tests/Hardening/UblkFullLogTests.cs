@@ -12,7 +12,7 @@ namespace FastLog.Tests.Hardening;
 /// fio ends by itself with an I/O error, ENOSPC (capture fails the requests with the log's errno, which the block layer
 /// passes on as BLK_STS_NOSPC), and does not hang (it runs under <c>timeout</c>); no task hangs, capture exits
 /// non-zero saying "the log failed" and naming the full log device, and the log reads back with --scan.</item>
-/// <item>The "nothing lost" half uses the journaling workload of <see cref="CaptureKillLoopTests"/> instead of fio,
+/// <item>The "nothing lost" half uses the journaling workload (<see cref="JournalingWriter"/>) instead of fio,
 /// because fio cannot say which of its writes completed before the failure (its verify state covers a clean run
 /// only): dd with O_DIRECT|O_DSYNC of 4 KiB blocks onto a capture whose log device is 1 MiB, journaling each write
 /// it saw complete. The workload's writes then fail, capture says why, and every acknowledged write is in the log
@@ -24,7 +24,7 @@ public sealed class UblkFullLogTests(ITestOutputHelper output)
 {
     private const long BackingBytes = 64L << 20;
 
-    private const string Script = """
+    private static readonly string Script = $$"""
         ublk_capture /dev/vda 4096 1 8 --log /dev/vdb
         frc=0
         timeout 120 fio --name=fill --filename=$DEV --rw=randwrite --bs=4k --ioengine=io_uring --iodepth=8 --direct=1 \
@@ -41,11 +41,7 @@ public sealed class UblkFullLogTests(ITestOutputHelper output)
 
         ublk_capture /dev/vda 4096 1 8 --log /dev/vdc
         : > /out/acked
-        ( set +o pipefail; s=0; while true; do
-            i=$((s % 64)); yes "blk $i seq $s" | head -c 4096 > /tmp/blk
-            dd if=/tmp/blk of=$DEV bs=4096 seek=$i count=1 oflag=direct,dsync conv=notrunc,nocreat status=none 2>>/tmp/dd.err || exit 0
-            echo "$i $s" >> /out/acked; s=$((s+1))
-          done ) &
+        bash {{JournalingWriter.Script}} $DEV /out/acked /tmp/blk /tmp/dd.err &
         writer=$!
         for _ in $(seq 1200); do kill -0 $writer 2>/dev/null || break; sleep 0.1; done
         if kill -0 $writer 2>/dev/null; then echo "the journaling workload neither fails nor ends on the full log" >&2; exit 1; fi
@@ -91,7 +87,7 @@ public sealed class UblkFullLogTests(ITestOutputHelper output)
             string ddImage = GuestVm.CreateSparseImage(Path.Combine(dir, "dd-replayed.img"), BackingBytes);
             (rc, replaySaid) = GuestVm.RunHost(FastlogBinary.Path, "replay", "--log", ddLog, "--replay", ddImage, "--scan");
             Assert.True(rc == 0, $"replay --scan of the log dd filled failed ({rc}): {replaySaid}");
-            int acknowledged = CaptureKillLoopTests.AssertAcknowledgedWritesPresent(Path.Combine(outDir, "acked"), ddImage, "the full 1 MiB log");
+            int acknowledged = JournalingWriter.AssertAcknowledgedWritesPresent(Path.Combine(outDir, "acked"), ddImage, "the full 1 MiB log");
             Assert.True(acknowledged > 20, $"only {acknowledged} writes were acknowledged before a 1 MiB log filled up\n{result.StdOut}");
         }
         finally

@@ -49,7 +49,7 @@ public sealed class UblkKillLoopTests(ITestOutputHelper output)
                 string image = GuestVm.CreateSparseImage(Path.Combine(dir, $"replayed{round}.img"), BackingBytes);
                 (int rc, string said) = GuestVm.RunHost(FastlogBinary.Path, "replay", "--log", log, "--replay", image, "--scan");
                 Assert.True(rc == 0, $"{what}: replay --scan of the killed capture's log failed ({rc}): {said}");
-                int acked = CaptureKillLoopTests.AssertAcknowledgedWritesPresent(Path.Combine(outDir, $"acked{round}"), image, what);
+                int acked = JournalingWriter.AssertAcknowledgedWritesPresent(Path.Combine(outDir, $"acked{round}"), image, what);
                 acknowledged += acked;
                 if (acked > 0) roundsWithLoad++;
                 File.Delete(image);
@@ -73,16 +73,6 @@ public sealed class UblkKillLoopTests(ITestOutputHelper output)
         return $$"""
             mkfs.ext4 -q -F /dev/vdb
             mkdir -p /mnt/logs && mount /dev/vdb /mnt/logs
-            cat > /tmp/workload.sh <<'EOS'
-            dev=$1; journal=$2; blk=$3; s=0
-            while true; do
-              i=$((s % 64))
-              yes "blk $i seq $s" | head -c 4096 > $blk
-              dd if=$blk of=$dev bs=4096 seek=$i count=1 oflag=direct,dsync conv=notrunc,nocreat status=none 2>/dev/null || exit 0
-              echo "$i $s" >> $journal
-              s=$((s+1))
-            done
-            EOS
             export UBLK_DEFAULT_SIGINT=1
             r=0
             for spec in {{rounds}}; do
@@ -92,7 +82,7 @@ public sealed class UblkKillLoopTests(ITestOutputHelper output)
               ublk_capture /dev/vda 4096 1 8 --log $log || { echo "round $r: the capture after the previous kill does not start" >&2; ls -l /dev/ublk* >&2; exit 1; }
               started=$(( ($(date +%s%N) - t0) / 1000000 ))
               "$FASTLOG" mark $DEV round$r || { echo "round $r: no mark reaches capture on $DEV" >&2; exit 1; }
-              bash /tmp/workload.sh $DEV $journal /tmp/blk$r &
+              bash {{JournalingWriter.Script}} $DEV $journal /tmp/blk$r &
               writer=$!
               sleep $delay
               kill -$sig $SERVER
